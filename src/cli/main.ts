@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+import 'reflect-metadata'
+import { realpathSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { SceauError } from '../errors.js'
+import { refusePinArgument } from './args.js'
+import { errorJson, errorLine, EXIT } from './exit-codes.js'
+import type { CommandIo } from './io.js'
+import { tokensCommand } from './tokens.js'
+import { VERSION } from '../version.js'
+
+const COMMANDS: Readonly<Record<string, (argv: string[], io: CommandIo) => Promise<number>>> = {
+  tokens: tokensCommand,
+}
+
+const HELP = `sceau ${VERSION} — sign and verify documents of French public bodies with RGS/eIDAS certificates
+
+Commands:
+  sceau tokens [--module PATH|ID] [--token URI|LABEL] [--pin-env VAR | --pin-file FILE | --pin-prompt] [--json]
+      List the tokens a PKCS#11 module sees, their certificates and keys, each with its pkcs11: URI.
+
+Exit codes: 0 success, 1 negative verdict, 2 usage or input error, 3 indeterminate.
+A PIN is never accepted on the command line.`
+
+/**
+ * Runs the command line. Returns the exit code; never calls process.exit itself so it can be tested.
+ */
+export async function main(argv: string[], io: CommandIo): Promise<number> {
+  const json = argv.includes('--json')
+  try {
+    refusePinArgument(argv)
+    const [command, ...rest] = argv
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      io.out(HELP)
+      return command === undefined ? EXIT.ERROR : EXIT.OK
+    }
+    if (command === '--version' || command === '-V') {
+      io.out(VERSION)
+      return EXIT.OK
+    }
+    const run = COMMANDS[command]
+    if (run === undefined) throw new SceauError('USAGE', `unknown command "${command}"; run "sceau --help"`)
+    return await run(rest, io)
+  } catch (err) {
+    io.err(json ? JSON.stringify(errorJson(err)) : errorLine(err))
+    return EXIT.ERROR
+  }
+}
+
+function invokedDirectly(): boolean {
+  const script = process.argv[1]
+  if (script === undefined) return false
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url))
+  } catch {
+    return false
+  }
+}
+
+if (invokedDirectly()) {
+  const io: CommandIo = {
+    env: process.env,
+    out: (text) => process.stdout.write(text + '\n'),
+    err: (text) => process.stderr.write(text + '\n'),
+  }
+  main(process.argv.slice(2), io).then((code) => {
+    process.exitCode = code
+  })
+}

@@ -1,0 +1,22 @@
+import { defineConfig } from 'tsup'
+
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    pkcs11: 'src/pkcs11/index.ts',
+    signer: 'src/signer/index.ts',
+    errors: 'src/errors.ts',
+    cli: 'src/cli/main.ts',
+  },
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'node20',
+  // Without splitting each CJS entry bundles its own errors.ts, and `instanceof SceauError` fails across entries.
+  splitting: true,
+  // import.meta.url (the lazy pkcs11js loader) in the CJS build.
+  shims: true,
+  treeshake: true,
+  external: ['pkcs11js'],
+})
