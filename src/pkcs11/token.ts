@@ -127,6 +127,11 @@ export class Token {
     return this.#pool.size
   }
 
+  /** Sessions opened so far by the pool (opened on demand, up to {@link Token.maxSessions}). */
+  get sessionsOpened(): number {
+    return this.#pool.opened
+  }
+
   /** True after a successful {@link Token.login}. */
   get loggedIn(): boolean {
     return this.#loggedIn

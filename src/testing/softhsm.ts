@@ -2,12 +2,20 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { findModules } from '../../src/pkcs11/discover.js'
+import { findModules } from '../pkcs11/discover.js'
 
 /** One object to put on a test token. */
 export type TokenObject =
-  /** A private key (PKCS#8 DER file) and, unless `withCertificate` is false, its certificate. */
-  | { kind: 'key-and-cert'; keyFile: string; certFile: string; id: string; label: string; certId?: string; withCertificate?: boolean }
+  /** A private key (PKCS#8 DER file) and its certificate. */
+  | {
+      kind: 'key-and-cert'
+      keyFile: string
+      certFile: string
+      id: string
+      label: string
+      /** CKA_ID of the certificate when it should differ from the key's. */
+      certId?: string
+    }
   /** A certificate alone (a CA certificate, or a certificate whose key is elsewhere). */
   | { kind: 'cert'; certFile: string; id: string; label: string }
   /** A key pair generated on the token, with no certificate. */
@@ -64,9 +72,7 @@ export function createSoftHsm(tokens: TokenSpec[]): SoftHsm {
     for (const object of token.objects) {
       if (object.kind === 'key-and-cert') {
         tool(['--write-object', object.keyFile, '--type', 'privkey', '--id', object.id, '--label', object.label, '--usage-sign'])
-        if (object.withCertificate !== false) {
-          tool(['--write-object', object.certFile, '--type', 'cert', '--id', object.certId ?? object.id, '--label', object.label])
-        }
+        tool(['--write-object', object.certFile, '--type', 'cert', '--id', object.certId ?? object.id, '--label', object.label])
       } else if (object.kind === 'cert') {
         tool(['--write-object', object.certFile, '--type', 'cert', '--id', object.id, '--label', object.label])
       } else {
