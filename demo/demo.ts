@@ -61,7 +61,7 @@ async function demo(): Promise<void> {
             ? verify('sha256', document, publicKey, ecdsaP1363ToDer(signature))
             : verify('sha256', document, { key: publicKey, padding: constants.RSA_PKCS1_PADDING }, signature)
         const tampered = Buffer.from(document)
-        tampered[tampered.length >> 1] ^= 1
+        tampered.writeUInt8(tampered.readUInt8(tampered.length >> 1) ^ 1, tampered.length >> 1)
         const tamperedOk = signer.key.type === 'EC' ? verify('sha256', tampered, publicKey, ecdsaP1363ToDer(signature)) : verify('sha256', tampered, publicKey, signature)
         say(`  ${label.padEnd(14)} ${algorithm.padEnd(26)} ${signature.length} bytes in ${ms} ms — OpenSSL says ${ok ? 'VALID' : 'INVALID'}; after one changed byte: ${tamperedOk ? 'VALID (!)' : 'INVALID'}`)
         say(`    chain from the token: ${signer.chain.length} CA certificate(s); key ${signer.uri}`)

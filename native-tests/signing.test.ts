@@ -52,7 +52,7 @@ describe('Pkcs11Signer on SoftHSM', () => {
         const signature = await signer.sign(data, algorithm)
         expect(verifies(signer.certificate, algorithm, data, signature), algorithm).toBe(true)
         const tampered = Uint8Array.from(data)
-        tampered[5] ^= 0x20
+        tampered[5] = (tampered[5] ?? 0) ^ 0x20
         expect(verifies(signer.certificate, algorithm, tampered, signature), algorithm).toBe(false)
         expect(signature.length).toBeLessThanOrEqual(signer.maxSignatureLength)
       }

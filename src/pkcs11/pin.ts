@@ -101,8 +101,9 @@ export function pinFromPrompt(
  * ```
  */
 export function pinFromUriSource(pinSource: string): PinSource {
+  // `pinSource` is the attribute as parsePkcs11Uri returns it: already percent-decoded once.
   if (pinSource.startsWith('file:')) {
-    const path = decodeURIComponent(pinSource.slice('file:'.length).replace(/^\/\/(localhost)?(?=\/)/, ''))
+    const path = pinSource.slice('file:'.length).replace(/^\/\/(localhost)?(?=\/)/, '')
     return pinFromFile(path)
   }
   if (pinSource.startsWith('/')) return pinFromFile(pinSource)

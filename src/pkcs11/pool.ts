@@ -22,11 +22,18 @@ export class SessionPool {
   #broken: SceauError | undefined
   #closed = false
 
-  /** `open` opens one more session (the token layer passes C_OpenSession with its slot and flags). */
-  constructor(lib: Pkcs11Lib, size: number, open: () => Handle, first?: Handle) {
+  readonly #present: () => boolean
+
+  /**
+   * `open` opens one more session (the token layer passes C_OpenSession with its slot and flags);
+   * `present` tells whether the token is still there, asked when an operation fails with a non-fatal error.
+   */
+  constructor(lib: Pkcs11Lib, size: number, open: () => Handle, options: { first?: Handle; present?: () => boolean } = {}) {
     this.#lib = lib
     this.size = Math.max(1, size)
     this.#open = open
+    this.#present = options.present ?? (() => true)
+    const first = options.first
     if (first !== undefined) {
       this.#all.push(first)
       this.#idle.push(first)
@@ -52,7 +59,12 @@ export class SessionPool {
     try {
       return await operation(session)
     } catch (cause) {
-      const err = toSceauError(cause, context)
+      let err = toSceauError(cause, context)
+      // Modules do not all say "token removed" when it is: SoftHSM answers CKR_OBJECT_HANDLE_INVALID for a key
+      // whose token directory vanished. Ask the token itself before blaming the key.
+      if (!FATAL.has(err.code) && !this.#present()) {
+        err = new SceauError('TOKEN_NOT_PRESENT', `${context}: the token is no longer present`, { cause, details: { ...err.details } })
+      }
       if (FATAL.has(err.code)) this.#break(err)
       throw err
     } finally {

@@ -106,7 +106,7 @@ export class Token {
     } catch (cause) {
       throw toSceauError(cause, `cannot open a session on token "${info.label}"`, { token: info.label, slot: slot.slotId })
     }
-    this.#pool = new SessionPool(lib, size, open, first)
+    this.#pool = new SessionPool(lib, size, open, { first, present: () => this.#stillPresent() })
   }
 
   /** Opens a token. Throws `TOKEN_NOT_FOUND` (listing the tokens seen) when none matches. */
@@ -198,6 +198,15 @@ export class Token {
     return new PinIncorrectError(`wrong PIN for token "${this.info.label}"; ${hint}`, { triesLeft, cause, details })
   }
 
+  #stillPresent(): boolean {
+    try {
+      const now = this.refreshInfo()
+      return now.serial === this.info.serial && now.label === this.info.label
+    } catch {
+      return false
+    }
+  }
+
   /** Logs out (all sessions). */
   async logout(): Promise<void> {
     if (!this.#loggedIn) return
@@ -246,7 +255,13 @@ export class Token {
   async findPrivateKey(selector: string | Pkcs11Uri): Promise<TokenKeyHandle> {
     const pattern: Pkcs11Uri =
       typeof selector === 'string' ? (selector.toLowerCase().startsWith('pkcs11:') ? parsePkcs11Uri(selector) : { object: selector }) : selector
-    const objectPattern: Pkcs11Uri = { object: pattern.object, id: pattern.id }
+    const objectPattern = definedOnly({ object: pattern.object, id: pattern.id, vendor: pattern.vendor })
+    const tokenPattern = definedOnly({ token: pattern.token, manufacturer: pattern.manufacturer, serial: pattern.serial, model: pattern.model, slotId: pattern.slotId })
+    if (!matchesPkcs11Uri(tokenPattern, { ...tokenUriParts(this.info), slotId: this.slotId })) {
+      throw new SceauError('KEY_NOT_FOUND', `the key URI names ${formatPkcs11Uri(tokenPattern)}, but the open token is "${this.info.label}" (serial ${this.info.serial})`, {
+        details: { token: this.info.label },
+      })
+    }
     if (pattern.type !== undefined && pattern.type !== 'private') {
       // A URI to the certificate (type=cert) selects the key paired with it: accept it as people copy those.
       if (pattern.type !== 'cert') {
@@ -340,6 +355,10 @@ function tokenUriParts(info: TokenDescription): Pkcs11Uri {
   return { token: info.label, manufacturer: info.manufacturer, serial: info.serial, model: info.model }
 }
 
+function definedOnly(uri: Pkcs11Uri): Pkcs11Uri {
+  return Object.fromEntries(Object.entries(uri).filter(([, value]) => value !== undefined)) as Pkcs11Uri
+}
+
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex')
 }
@@ -360,13 +379,15 @@ function selectSlot(slots: SlotDescription[], selector: string | Pkcs11Uri | und
   }
   const pattern: Pkcs11Uri =
     typeof selector === 'string' ? (selector.toLowerCase().startsWith('pkcs11:') ? parsePkcs11Uri(selector) : { token: selector }) : selector
-  const tokenPattern: Pkcs11Uri = {
+  const tokenPattern = definedOnly({
     token: pattern.token,
     manufacturer: pattern.manufacturer,
     serial: pattern.serial,
     model: pattern.model,
     slotId: pattern.slotId,
-  }
+    // Unknown attributes stay in the pattern so a misspelt one matches nothing instead of everything.
+    vendor: pattern.vendor,
+  })
   const found = usable.find((slot) => slot.token !== undefined && matchesPkcs11Uri(tokenPattern, { ...tokenUriParts(slot.token), slotId: slot.slotId }))
   if (found === undefined) {
     throw new SceauError('TOKEN_NOT_FOUND', `no token matches ${formatPkcs11Uri(tokenPattern)} in "${module}"; tokens present: ${describe()}`, {

@@ -38,7 +38,7 @@ describe('KeySigner', () => {
         const signature = await signer.sign(data, algorithm)
         expect(verifyWithCertificate(signer.certificate, algorithm, data, signature), algorithm).toBe(true)
         const tampered = Uint8Array.from(data)
-        tampered[0] ^= 1
+        tampered[0] = (tampered[0] ?? 0) ^ 1
         expect(verifyWithCertificate(signer.certificate, algorithm, tampered, signature), algorithm).toBe(false)
         expect(signature.length).toBeLessThanOrEqual(signer.maxSignatureLength)
       }
