@@ -4,7 +4,7 @@
 // signature with Node's OpenSSL, an implementation sceau did not write.
 import 'reflect-metadata'
 import { randomInt, verify, X509Certificate, constants } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { main } from '../src/cli/main.js'
@@ -24,7 +24,6 @@ async function demo(): Promise<void> {
   process.env.SCEAU_DEMO_PIN = String(randomInt(100000, 999999))
   const pki = await createTestPki()
   await writeTestPki(pki, pkiDir)
-  writeFileSync(join(pkiDir, 'intermediate.cert.der'), pki.intermediate.certificate)
   const hsm = createSoftHsm([
     {
       label: 'Mairie de Démo',

@@ -31,8 +31,10 @@ afterAll(() => hsm.cleanup())
 describe('listing tokens without a PIN', () => {
   it('shows both tokens with what the module says of them, and skips SoftHSM’s spare slot', async () => {
     const inventory = await listTokens({ module: hsm.module })
-    expect(inventory.tokens.map((t) => t.label)).toEqual(['Mairie de Test', 'Syndicat de Test'])
-    const [mairie, syndicat] = inventory.tokens
+    // Slot order follows SoftHSM's token directories, not creation order.
+    expect(inventory.tokens.map((t) => t.label).sort()).toEqual(['Mairie de Test', 'Syndicat de Test'])
+    const mairie = inventory.tokens.find((t) => t.label === 'Mairie de Test')
+    const syndicat = inventory.tokens.find((t) => t.label === 'Syndicat de Test')
     expect(mairie).toMatchObject({ manufacturer: 'SoftHSM project', model: 'SoftHSM v2', serial: hsm.tokens[0]?.serial, loggedIn: false })
     expect(syndicat?.serial).toBe(hsm.tokens[1]?.serial)
     expect(mairie?.flags).toMatchObject({ loginRequired: true, tokenInitialized: true, userPinInitialized: true, pinLocked: false })

@@ -100,7 +100,9 @@ describe('Pkcs11Signer on SoftHSM', () => {
 
   it('reports a mechanism the key cannot do as MECHANISM_INVALID', async () => {
     const ecKey = await token.findPrivateKey('Signature EC')
-    await expect(token.signRaw(ecKey, { kind: 'RSA_PKCS' }, new Uint8Array(51), 256)).rejects.toMatchObject({ code: 'MECHANISM_INVALID' })
+    await expect(token.signRaw(ecKey, { kind: 'RSA_PKCS_PSS', hash: 'SHA-256' }, new Uint8Array(32), 256)).rejects.toMatchObject({ code: 'MECHANISM_INVALID' })
+    // The token is still usable afterwards (SoftHSM would have crashed on this one).
+    expect((await Pkcs11Signer.create({ token, key: ecKey }).then((s) => s.sign(data, 'ECDSA-SHA256'))).length).toBe(64)
     const signer = await Pkcs11Signer.create({ token, key: ecKey })
     await expect(signer.sign(data, 'RSASSA-PKCS1-v1_5-SHA256')).rejects.toMatchObject({ code: 'ALGORITHM_UNSUPPORTED' })
   })

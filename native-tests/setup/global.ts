@@ -1,5 +1,5 @@
 import 'reflect-metadata'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestProject } from 'vitest/node'
@@ -18,8 +18,6 @@ export default async function setup(project: TestProject): Promise<() => void> {
   const dir = mkdtempSync(join(tmpdir(), 'sceau-native-pki-'))
   const pki = await createTestPki()
   await writeTestPki(pki, dir)
-  writeFileSync(join(dir, 'intermediate.cert.der'), pki.intermediate.certificate)
-  writeFileSync(join(dir, 'root.cert.der'), pki.root.certificate)
   project.provide('pkiDir', dir)
   return () => rmSync(dir, { recursive: true, force: true })
 }

@@ -176,9 +176,10 @@ export class Token {
     this.#pinSource = pin
   }
 
-  #loginError(cause: unknown, details: { token: string; slot: number }): unknown {
-    const err = toSceauError(cause, `login to token "${this.info.label}" failed`, details)
+  #loginError(cause: unknown, tokenDetails: { token: string; slot: number }): unknown {
+    const err = toSceauError(cause, `login to token "${this.info.label}" failed`, tokenDetails)
     if (err.code !== 'PIN_INCORRECT') return err
+    const details = { ...tokenDetails, ckr: err.details.ckr ?? null }
     // The flags are only meaningful after the failed attempt: read them again.
     let triesLeft: ReturnType<typeof pinTriesLeft> = 'unknown'
     try {
@@ -290,6 +291,13 @@ export class Token {
   async signRaw(key: TokenKeyHandle, mechanism: RawSignMechanism, data: Uint8Array, maxLength: number): Promise<Uint8Array> {
     const lib = this.#module.lib
     const context = `signing with key "${key.label}" on token "${this.info.label}"`
+    const wanted = mechanism.kind === 'ECDSA' ? 'EC' : 'RSA'
+    if (key.key !== undefined && key.key.type !== wanted) {
+      // Checked here rather than left to the module: SoftHSM 2.6 crashes the process on CKM_RSA_PKCS_PSS with an EC key.
+      throw new SceauError('MECHANISM_INVALID', `${context}: ${mechanism.kind} needs an ${wanted} key, "${key.label}" is ${key.key.type}`, {
+        details: { token: this.info.label, mechanism: mechanism.kind },
+      })
+    }
     const pinSource = this.#pinSource
     return this.#pool.run(async (session) => {
       lib.C_SignInit(session, toCkMechanism(mechanism), key.handle)
