@@ -9,7 +9,8 @@ export default defineConfig({
     cli: 'src/cli/main.ts',
   },
   format: ['esm', 'cjs'],
-  dts: true,
+  // The CLI is a program, not an API: no declarations for it.
+  dts: { entry: { index: 'src/index.ts', pkcs11: 'src/pkcs11/index.ts', signer: 'src/signer/index.ts', errors: 'src/errors.ts' } },
   sourcemap: true,
   clean: true,
   target: 'node20',
