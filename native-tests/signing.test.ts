@@ -1,29 +1,18 @@
 import 'reflect-metadata'
-import { constants, createHash, verify, X509Certificate } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { verifiesWithCertificate } from '../src/testing/verify-signature.js'
 import { pinFromEnv } from '../src/pkcs11/pin.js'
 import { Token } from '../src/pkcs11/token.js'
-import { ecdsaP1363ToDer } from '../src/signer/ecdsa.js'
 import { Pkcs11Signer } from '../src/signer/pkcs11-signer.js'
-import type { SignatureAlgorithm } from '../src/signer/signer.js'
 import type { SoftHsm } from '../src/testing/softhsm.js'
 import { createTestTokens, PIN_A } from './tokens-fixture.js'
 
 let hsm: SoftHsm
 let token: Token
 
-// Verification by Node's OpenSSL from the certificate alone: nothing of sceau's signing code is involved.
-function verifies(certificate: Uint8Array, algorithm: SignatureAlgorithm, data: Uint8Array, signature: Uint8Array): boolean {
-  const key = new X509Certificate(certificate).publicKey
-  const hash = `sha${algorithm.slice(-3)}`
-  if (algorithm.startsWith('ECDSA')) return verify(hash, data, key, ecdsaP1363ToDer(signature))
-  if (algorithm.startsWith('RSASSA-PSS')) {
-    return verify(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(algorithm.slice(-3)) / 8 }, signature)
-  }
-  return verify(hash, data, { key, padding: constants.RSA_PKCS1_PADDING }, signature)
-}
 
 beforeAll(async () => {
   hsm = createTestTokens()
@@ -50,10 +39,10 @@ describe('Pkcs11Signer on SoftHSM', () => {
       expect(signer.algorithms.length).toBeGreaterThanOrEqual(expected.type === 'RSA' ? 6 : 3)
       for (const algorithm of signer.algorithms) {
         const signature = await signer.sign(data, algorithm)
-        expect(verifies(signer.certificate, algorithm, data, signature), algorithm).toBe(true)
+        expect(verifiesWithCertificate(signer.certificate, algorithm, data, signature), algorithm).toBe(true)
         const tampered = Uint8Array.from(data)
         tampered[5] = (tampered[5] ?? 0) ^ 0x20
-        expect(verifies(signer.certificate, algorithm, tampered, signature), algorithm).toBe(false)
+        expect(verifiesWithCertificate(signer.certificate, algorithm, tampered, signature), algorithm).toBe(false)
         expect(signature.length).toBeLessThanOrEqual(signer.maxSignatureLength)
       }
     })
@@ -79,7 +68,7 @@ describe('Pkcs11Signer on SoftHSM', () => {
     const results = await Promise.all(inputs.map((input, i) => (i % 2 === 0 ? rsa : ec).sign(input, i % 2 === 0 ? 'RSASSA-PKCS1-v1_5-SHA256' : 'ECDSA-SHA256')))
     results.forEach((signature, i) => {
       const signer = i % 2 === 0 ? rsa : ec
-      expect(verifies(signer.certificate, i % 2 === 0 ? 'RSASSA-PKCS1-v1_5-SHA256' : 'ECDSA-SHA256', inputs[i]!, signature)).toBe(true)
+      expect(verifiesWithCertificate(signer.certificate, i % 2 === 0 ? 'RSASSA-PKCS1-v1_5-SHA256' : 'ECDSA-SHA256', inputs[i]!, signature)).toBe(true)
     })
     expect(token.sessionsOpened).toBe(4)
   })

@@ -1,3 +1,4 @@
+import { concatBytes } from '../bytes.js'
 import { SceauError } from '../errors.js'
 
 /**
@@ -21,7 +22,7 @@ export function ecdsaP1363ToDer(signature: Uint8Array): Uint8Array {
   const half = signature.length / 2
   const r = derInteger(signature.subarray(0, half))
   const s = derInteger(signature.subarray(half))
-  return concat([0x30], derLength(r.length + s.length), r, s)
+  return concatBytes([[0x30], derLength(r.length + s.length), r, s])
 }
 
 /**
@@ -62,7 +63,7 @@ function derInteger(unsigned: Uint8Array): Uint8Array {
   while (start < unsigned.length - 1 && unsigned[start] === 0) start++
   const value = unsigned.subarray(start)
   const pad = (value[0] ?? 0) & 0x80 ? [0] : []
-  return concat([0x02], derLength(value.length + pad.length), pad, value)
+  return concatBytes([[0x02], derLength(value.length + pad.length), pad, value])
 }
 
 function derLength(length: number): number[] {
@@ -84,14 +85,4 @@ function readLength(bytes: Uint8Array, offset: number): [number, number] | undef
     length = (length << 8) | b
   }
   return [length, offset + 1 + count]
-}
-
-function concat(...parts: ArrayLike<number>[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
 }

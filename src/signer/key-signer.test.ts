@@ -1,12 +1,11 @@
 import { execFileSync } from 'node:child_process'
-import { generateKeyPairSync, verify, X509Certificate, constants } from 'node:crypto'
+import { generateKeyPairSync, X509Certificate } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ecdsaP1363ToDer } from './ecdsa.js'
+import { verifiesWithCertificate } from '../testing/verify-signature.js'
 import { KeySigner } from './key-signer.js'
-import type { SignatureAlgorithm } from './signer.js'
 
 // Certificates made by OpenSSL, not by our code, so the test does not check sceau against itself.
 function selfSigned(keyType: 'rsa:2048' | 'ec-p256' | 'ec-p384'): { key: Uint8Array; certificate: Uint8Array } {
@@ -17,15 +16,6 @@ function selfSigned(keyType: 'rsa:2048' | 'ec-p256' | 'ec-p384'): { key: Uint8Ar
   return { key: new Uint8Array(readFileSync(join(dir, 'k.der'))), certificate: new Uint8Array(new X509Certificate(readFileSync(join(dir, 'c.pem'))).raw) }
 }
 
-function verifyWithCertificate(certificate: Uint8Array, algorithm: SignatureAlgorithm, data: Uint8Array, signature: Uint8Array): boolean {
-  const key = new X509Certificate(certificate).publicKey
-  const hash = `sha${algorithm.slice(-3)}`
-  if (algorithm.startsWith('ECDSA')) return verify(hash, data, key, ecdsaP1363ToDer(signature))
-  if (algorithm.startsWith('RSASSA-PSS')) {
-    return verify(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(algorithm.slice(-3)) / 8 }, signature)
-  }
-  return verify(hash, data, key, signature)
-}
 
 describe('KeySigner', () => {
   const data = new TextEncoder().encode('<ds:SignedInfo/>')
@@ -36,10 +26,10 @@ describe('KeySigner', () => {
       expect(signer.algorithms.length).toBeGreaterThan(0)
       for (const algorithm of signer.algorithms) {
         const signature = await signer.sign(data, algorithm)
-        expect(verifyWithCertificate(signer.certificate, algorithm, data, signature), algorithm).toBe(true)
+        expect(verifiesWithCertificate(signer.certificate, algorithm, data, signature), algorithm).toBe(true)
         const tampered = Uint8Array.from(data)
         tampered[0] = (tampered[0] ?? 0) ^ 1
-        expect(verifyWithCertificate(signer.certificate, algorithm, tampered, signature), algorithm).toBe(false)
+        expect(verifiesWithCertificate(signer.certificate, algorithm, tampered, signature), algorithm).toBe(false)
         expect(signature.length).toBeLessThanOrEqual(signer.maxSignatureLength)
       }
     })

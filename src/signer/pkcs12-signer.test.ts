@@ -5,10 +5,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { verifiesWithCertificate } from '../testing/verify-signature.js'
 import { SceauError } from '../errors.js'
-import { ecdsaP1363ToDer } from './ecdsa.js'
 import { Pkcs12Signer } from './pkcs12-signer.js'
-import type { SignatureAlgorithm } from './signer.js'
 
 const FIXTURES = new URL('../../fixtures/pkcs12/', import.meta.url)
 const path = (name: string): string => fileURLToPath(new URL(name, FIXTURES))
@@ -25,17 +24,6 @@ async function failure(promise: Promise<unknown>): Promise<SceauError> {
   throw new Error('expected a SceauError, got a result')
 }
 
-// Verification by Node against the certificate's public key: nothing of the signer's own code is reused.
-function verifiesWithCertificate(certificate: Uint8Array, algorithm: SignatureAlgorithm, data: Uint8Array, signature: Uint8Array): boolean {
-  const key = new X509Certificate(certificate).publicKey
-  const bits = Number(algorithm.slice(-3))
-  const hash = `sha${bits}`
-  if (algorithm.startsWith('ECDSA')) return verify(hash, data, key, ecdsaP1363ToDer(signature))
-  if (algorithm.startsWith('RSASSA-PSS')) {
-    return verify(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: bits / 8 }, signature)
-  }
-  return verify(hash, data, { key, padding: constants.RSA_PKCS1_PADDING }, signature)
-}
 
 describe('Pkcs12Signer', () => {
   const data = new TextEncoder().encode('<ds:SignedInfo>bordereau 2024-001</ds:SignedInfo>')

@@ -10,6 +10,7 @@
  * @packageDocumentation
  */
 
+import { concatBytes, equalBytes } from '../bytes.js'
 import {
   createDecipheriv,
   createHmac,
@@ -295,7 +296,7 @@ async function decryptEncryptedData(content: Tlv, context: Context): Promise<Uin
   // encryptedContent is [0] IMPLICIT OCTET STRING: primitive, or constructed from OCTET STRING pieces in BER.
   if ((encrypted.tag & 0xdf) !== 0x80) fail('PKCS12_MALFORMED', 'has an EncryptedContentInfo whose content is not [0]')
   const ciphertext = encrypted.constructed
-    ? concat(children(encrypted).map((piece) => octets(piece, 'the encrypted content')))
+    ? concatBytes(children(encrypted).map((piece) => octets(piece, 'the encrypted content')))
     : encrypted.content
   return decrypt(algorithm, ciphertext, context)
 }
@@ -403,7 +404,7 @@ async function decrypt(algorithm: Tlv, ciphertext: Uint8Array, context: Context)
       padded = rc2CbcDecrypt(ciphertext, { key, iv, effectiveBits: pbe.effectiveBits ?? 128 })
     } else {
       // Two-key triple DES is three-key with K3 = K1; OpenSSL 3's default provider has only the latter for sure.
-      const key3 = pbe.cipher === 'des-ede-cbc' ? concat([key, key.subarray(0, 8)]) : key
+      const key3 = pbe.cipher === 'des-ede-cbc' ? concatBytes([key, key.subarray(0, 8)]) : key
       padded = decipher('des-ede3-cbc', key3, iv, ciphertext)
       key3.fill(0)
     }
@@ -479,7 +480,7 @@ function decipher(name: string, key: Uint8Array, iv: Uint8Array, ciphertext: Uin
   const d = createDecipheriv(name, key, iv)
   // Padding is checked by unpad() so that every cipher, RC2 included, fails the same way.
   d.setAutoPadding(false)
-  return concat([d.update(ciphertext), d.final()])
+  return concatBytes([d.update(ciphertext), d.final()])
 }
 
 function checkBlocks(ciphertext: Uint8Array, blockSize: number): void {
@@ -542,10 +543,10 @@ function pair(keys: KeyEntry[], certs: CertEntry[], options: ReadPkcs12Options):
   // so that a file with a wrong localKeyId cannot hand out a certificate that is not the key's.
   const certificateOf = (key: KeyEntry): number => {
     const spki = spkiOfKey(key.pkcs8)
-    const sameKey = parsed.flatMap((cert, n) => (cert.spki !== undefined && equal(cert.spki, spki) ? [n] : []))
+    const sameKey = parsed.flatMap((cert, n) => (cert.spki !== undefined && equalBytes(cert.spki, spki) ? [n] : []))
     const byId = sameKey.find((n) => {
       const id = parsed[n]!.localKeyId
-      return id !== undefined && key.localKeyId !== undefined && equal(id, key.localKeyId)
+      return id !== undefined && key.localKeyId !== undefined && equalBytes(id, key.localKeyId)
     })
     return byId ?? sameKey[0] ?? -1
   }
@@ -585,7 +586,7 @@ function pair(keys: KeyEntry[], certs: CertEntry[], options: ReadPkcs12Options):
   if (chosen === undefined || chosen.cert < 0) fail('PKCS12_MALFORMED', 'holds no certificate matching the private key')
 
   const leaf = parsed[chosen.cert]!
-  const others = parsed.filter((cert) => !equal(cert.der, leaf.der))
+  const others = parsed.filter((cert) => !equalBytes(cert.der, leaf.der))
   const friendlyName = chosen.key.friendlyName ?? leaf.friendlyName
   // Copies: the caller may wipe the key, and for unencrypted bags these are views into the caller's buffer.
   return {
@@ -597,7 +598,7 @@ function pair(keys: KeyEntry[], certs: CertEntry[], options: ReadPkcs12Options):
 }
 
 function orderChain<T extends { der: Uint8Array; x509: X509Certificate }>(leaf: X509Certificate, others: T[]): T[] {
-  const remaining = others.filter((cert, n) => others.findIndex((other) => equal(other.der, cert.der)) === n)
+  const remaining = others.filter((cert, n) => others.findIndex((other) => equalBytes(other.der, cert.der)) === n)
   const ordered: T[] = []
   let current = leaf
   for (;;) {
@@ -760,7 +761,7 @@ function required(tlv: Tlv | undefined, what: string): Tlv {
 function octets(tlv: Tlv, what: string): Uint8Array {
   if (tlv.tag === 0x04) return tlv.content
   // BER constructed OCTET STRING (Java and Windows write them): the value is the concatenation of its pieces.
-  if (tlv.tag === 0x24) return concat(children(tlv).map((piece) => octets(piece, what)))
+  if (tlv.tag === 0x24) return concatBytes(children(tlv).map((piece) => octets(piece, what)))
   fail('PKCS12_MALFORMED', `has ${what} that is not an OCTET STRING`)
 }
 
@@ -894,16 +895,3 @@ function located(err: unknown, file: string | undefined): SceauError {
   return new SceauError('PKCS12_MALFORMED', `${subject} cannot be read`, { cause: err, details: { file } })
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i])
-}
