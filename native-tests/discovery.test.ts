@@ -1,6 +1,6 @@
 import 'reflect-metadata'
 import { X509Certificate } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { main } from '../src/cli/main.js'
@@ -159,5 +159,18 @@ describe('sceau tokens', () => {
     const io = captureIo()
     expect(await main(['tokens', '--module', '/nonexistent/libpkcs11.so'], io)).toBe(2)
     expect(io.stderr).toMatch(/^sceau: MODULE_NOT_FOUND: .*\/nonexistent\/libpkcs11\.so/)
+  })
+})
+
+describe('a token URI that carries its module and PIN file', () => {
+  it('is enough for sceau tokens (module-path and pin-source, RFC 7512 §2.4)', async () => {
+    const pinFile = join(hsm.dir, 'pin-a')
+    writeFileSync(pinFile, PIN_A + '\n', { mode: 0o600 })
+    const uri = `pkcs11:token=Mairie%20de%20Test?module-path=${hsm.module}&pin-source=file:${pinFile}`
+    const io = captureIo()
+    expect(await main(['tokens', '--token', uri, '--json'], io)).toBe(0)
+    const token = JSON.parse(io.stdout).tokens[0]
+    expect(token).toMatchObject({ label: 'Mairie de Test', loggedIn: true })
+    expect(token.keys.some((key: { class: string }) => key.class === 'private')).toBe(true)
   })
 })

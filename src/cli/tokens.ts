@@ -2,6 +2,8 @@ import { describeKeyChoice } from './format.js'
 import { parseCommand, pinSourceFrom } from './args.js'
 import { resolveModule, defaultModule } from '../pkcs11/discover.js'
 import { listTokens, type Inventory } from '../pkcs11/inventory.js'
+import { pinFromUriSource } from '../pkcs11/pin.js'
+import { parsePkcs11Uri } from '../pkcs11/uri.js'
 import { EXIT } from './exit-codes.js'
 import type { CommandIo } from './io.js'
 
@@ -21,8 +23,12 @@ export async function tokensCommand(argv: string[], io: CommandIo): Promise<numb
     },
     USAGE,
   )
-  const module = values.module === undefined ? defaultModule({ env: io.env }) : resolveModule(values.module, { env: io.env })
-  const inventory = await listTokens({ module: module.path, token: values.token, pin: pinSourceFrom(values) })
+  // A token URI copied from `sceau tokens` or another tool may carry module-path and pin-source (RFC 7512 §2.4).
+  const uri = values.token?.toLowerCase().startsWith('pkcs11:') ? parsePkcs11Uri(values.token) : undefined
+  const modulePath = values.module ?? uri?.modulePath
+  const module = modulePath === undefined ? defaultModule({ env: io.env }) : resolveModule(modulePath, { env: io.env })
+  const pin = pinSourceFrom(values) ?? (uri?.pinSource === undefined ? undefined : pinFromUriSource(uri.pinSource))
+  const inventory = await listTokens({ module: module.path, token: values.token, pin })
   if (values.json) io.out(JSON.stringify(inventory, null, 2))
   else io.out(renderInventory(inventory))
   return EXIT.OK

@@ -4,7 +4,7 @@ import { describeCertificate } from '../x509/describe.js'
 import { Pkcs11Module } from './module.js'
 import type { PinSource } from './pin.js'
 import { listSlots, type TokenDescription } from './slots.js'
-import { Token } from './token.js'
+import { slotMatches, Token } from './token.js'
 import type { TokenFlags } from './token-info.js'
 
 /** A certificate as `sceau tokens` shows it. */
@@ -54,7 +54,8 @@ export interface InventoryToken {
   readonly manufacturer: string
   readonly model: string
   readonly serial: string
-  readonly flags: TokenFlags
+  /** The token's flags, and the slot's "token present". */
+  readonly flags: TokenFlags & { readonly tokenPresent: boolean }
   readonly uri: string
   readonly loggedIn: boolean
   readonly certificates: readonly InventoryCertificate[]
@@ -120,7 +121,7 @@ export async function listTokens(options: ListTokensOptions): Promise<Inventory>
     const tokens: InventoryToken[] = []
     for (const slot of slots) {
       if (slot.token === undefined || !slot.token.flags.tokenInitialized) continue
-      if (options.token !== undefined && !(await tokenMatches(options.module, options.token, slot.slotId))) continue
+      if (options.token !== undefined && !slotMatches(slot, options.token)) continue
       tokens.push(await describeToken(options.module, slot.slotId, options.pin))
     }
     if (options.token !== undefined && tokens.length === 0) {
@@ -131,18 +132,6 @@ export async function listTokens(options: ListTokensOptions): Promise<Inventory>
     return { tokens, skippedSlots }
   } finally {
     module.close()
-  }
-}
-
-async function tokenMatches(module: string, selector: string, slotId: number): Promise<boolean> {
-  try {
-    const token = await Token.open({ module, token: selector, sessions: 1 })
-    const matches = token.slotId === slotId
-    token.close()
-    return matches
-  } catch (err) {
-    if (err instanceof SceauError && err.code === 'TOKEN_NOT_FOUND') return false
-    throw err
   }
 }
 
@@ -161,7 +150,7 @@ async function describeToken(module: string, slotId: number, pin: PinSource | un
       manufacturer: token.info.manufacturer,
       model: token.info.model,
       serial: token.info.serial,
-      flags: token.info.flags,
+      flags: { ...token.info.flags, tokenPresent: true },
       uri: token.uri,
       loggedIn: token.loggedIn,
       certificates: certificates.map((cert) => {

@@ -371,6 +371,26 @@ function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex')
 }
 
+/**
+ * Whether a slot's token matches a selector: a `pkcs11:` URI (token, manufacturer, serial, model, slot-id and
+ * any unknown attribute, which then matches nothing) or a plain token label.
+ */
+export function slotMatches(slot: SlotDescription, selector: string | Pkcs11Uri): boolean {
+  if (slot.token === undefined) return false
+  const pattern: Pkcs11Uri =
+    typeof selector === 'string' ? (selector.toLowerCase().startsWith('pkcs11:') ? parsePkcs11Uri(selector) : { token: selector }) : selector
+  const tokenPattern = definedOnly({
+    token: pattern.token,
+    manufacturer: pattern.manufacturer,
+    serial: pattern.serial,
+    model: pattern.model,
+    slotId: pattern.slotId,
+    // Unknown attributes stay in the pattern so a misspelt one matches nothing instead of everything.
+    vendor: pattern.vendor,
+  })
+  return matchesPkcs11Uri(tokenPattern, { ...tokenUriParts(slot.token), slotId: slot.slotId })
+}
+
 function selectSlot(slots: SlotDescription[], selector: string | Pkcs11Uri | undefined, module: string): SlotDescription {
   const usable = slots.filter((slot) => slot.token?.flags.tokenInitialized === true)
   const describe = (): string => usable.map((slot) => `"${slot.token?.label}" (slot ${slot.slotId})`).join(', ') || 'none'
@@ -385,20 +405,10 @@ function selectSlot(slots: SlotDescription[], selector: string | Pkcs11Uri | und
       { details: { module } },
     )
   }
-  const pattern: Pkcs11Uri =
-    typeof selector === 'string' ? (selector.toLowerCase().startsWith('pkcs11:') ? parsePkcs11Uri(selector) : { token: selector }) : selector
-  const tokenPattern = definedOnly({
-    token: pattern.token,
-    manufacturer: pattern.manufacturer,
-    serial: pattern.serial,
-    model: pattern.model,
-    slotId: pattern.slotId,
-    // Unknown attributes stay in the pattern so a misspelt one matches nothing instead of everything.
-    vendor: pattern.vendor,
-  })
-  const found = usable.find((slot) => slot.token !== undefined && matchesPkcs11Uri(tokenPattern, { ...tokenUriParts(slot.token), slotId: slot.slotId }))
+  const found = usable.find((slot) => slotMatches(slot, selector))
   if (found === undefined) {
-    throw new SceauError('TOKEN_NOT_FOUND', `no token matches ${formatPkcs11Uri(tokenPattern)} in "${module}"; tokens present: ${describe()}`, {
+    const shown = typeof selector === 'string' ? selector.split('?')[0] : formatPkcs11Uri(selector)
+    throw new SceauError('TOKEN_NOT_FOUND', `no token matches ${shown} in "${module}"; tokens present: ${describe()}`, {
       details: { module },
     })
   }
