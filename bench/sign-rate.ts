@@ -20,7 +20,16 @@ const SESSIONS = [1, 2, 4]
 type Pkcs11Js = typeof import('pkcs11js')
 
 /** Raw C_SignInit + C_SignAsync loops on `sessions` sessions of their own: the ceiling. */
-async function rawRate(pkcs11: Pkcs11Js, module: string, label: string, pin: string, keyLabel: string, mechanism: number, data: Buffer, sessions: number): Promise<number> {
+async function rawRate(
+  pkcs11: Pkcs11Js,
+  module: string,
+  label: string,
+  pin: string,
+  keyLabel: string,
+  mechanism: number,
+  data: Buffer,
+  sessions: number,
+): Promise<number> {
   const lib = new pkcs11.PKCS11()
   lib.load(module)
   lib.C_Initialize({ flags: 2 })
@@ -29,7 +38,10 @@ async function rawRate(pkcs11: Pkcs11Js, module: string, label: string, pin: str
     if (slot === undefined) throw new Error('bench token not found')
     const handles = Array.from({ length: sessions }, () => lib.C_OpenSession(slot, pkcs11.CKF_SERIAL_SESSION))
     lib.C_Login(handles[0]!, pkcs11.CKU_USER, pin)
-    lib.C_FindObjectsInit(handles[0]!, [{ type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PRIVATE_KEY }, { type: pkcs11.CKA_LABEL, value: keyLabel }])
+    lib.C_FindObjectsInit(handles[0]!, [
+      { type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PRIVATE_KEY },
+      { type: pkcs11.CKA_LABEL, value: keyLabel },
+    ])
     const [key] = lib.C_FindObjects(handles[0]!, 1)
     lib.C_FindObjectsFinal(handles[0]!)
     if (key === undefined) throw new Error('bench key not found')
@@ -55,7 +67,13 @@ async function rawRate(pkcs11: Pkcs11Js, module: string, label: string, pin: str
 }
 
 /** Pkcs11Signer.sign on `sessions` pooled sessions, `inFlight` calls outstanding at a time. */
-async function signerRate(module: string, label: string, keyLabel: string, algorithm: SignatureAlgorithm, sessions: number): Promise<number> {
+async function signerRate(
+  module: string,
+  label: string,
+  keyLabel: string,
+  algorithm: SignatureAlgorithm,
+  sessions: number,
+): Promise<number> {
   const token = await Token.open({ module, token: label, sessions })
   try {
     await token.login(pinFromEnv('SCEAU_BENCH_PIN'))
@@ -90,13 +108,27 @@ async function bench(): Promise<void> {
       label: 'Bench',
       pin,
       objects: [
-        { kind: 'key-and-cert', keyFile: join(dir, 'signature-rsa2048.key.der'), certFile: join(dir, 'signature-rsa2048.cert.der'), id: '01', label: 'rsa' },
-        { kind: 'key-and-cert', keyFile: join(dir, 'signature-ec-p256.key.der'), certFile: join(dir, 'signature-ec-p256.cert.der'), id: '02', label: 'ec' },
+        {
+          kind: 'key-and-cert',
+          keyFile: join(dir, 'signature-rsa2048.key.der'),
+          certFile: join(dir, 'signature-rsa2048.cert.der'),
+          id: '01',
+          label: 'rsa',
+        },
+        {
+          kind: 'key-and-cert',
+          keyFile: join(dir, 'signature-ec-p256.key.der'),
+          certFile: join(dir, 'signature-ec-p256.cert.der'),
+          id: '02',
+          label: 'ec',
+        },
       ],
     },
   ])
   try {
-    console.log(`SoftHSM ${hsm.module}, ${SECONDS} s per measurement, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}`)
+    console.log(
+      `SoftHSM ${hsm.module}, ${SECONDS} s per measurement, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}`,
+    )
     console.log('key         sessions   raw C_Sign/s   Pkcs11Signer/s   ratio')
     const rsaData = Buffer.from(digestInfo('SHA-256', digest('SHA-256', Buffer.from('x'))))
     const ecData = Buffer.from(digest('SHA-256', Buffer.from('x')))
@@ -107,7 +139,9 @@ async function bench(): Promise<void> {
       for (const sessions of SESSIONS) {
         const raw = await rawRate(pkcs11, hsm.module, 'Bench', pin, keyLabel, mechanism, data, sessions)
         const ours = await signerRate(hsm.module, 'Bench', keyLabel, algorithm, sessions)
-        console.log(`${name.padEnd(12)}${String(sessions).padStart(8)}${raw.toFixed(0).padStart(15)}${ours.toFixed(0).padStart(17)}${(ours / raw).toFixed(2).padStart(8)}`)
+        console.log(
+          `${name.padEnd(12)}${String(sessions).padStart(8)}${raw.toFixed(0).padStart(15)}${ours.toFixed(0).padStart(17)}${(ours / raw).toFixed(2).padStart(8)}`,
+        )
       }
     }
   } finally {

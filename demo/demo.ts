@@ -29,8 +29,20 @@ async function demo(): Promise<void> {
       label: 'Mairie de Démo',
       pin: process.env.SCEAU_DEMO_PIN,
       objects: [
-        { kind: 'key-and-cert', keyFile: join(pkiDir, 'signature-rsa2048.key.der'), certFile: join(pkiDir, 'signature-rsa2048.cert.der'), id: '01', label: 'Signature RSA' },
-        { kind: 'key-and-cert', keyFile: join(pkiDir, 'signature-ec-p256.key.der'), certFile: join(pkiDir, 'signature-ec-p256.cert.der'), id: '02', label: 'Signature EC' },
+        {
+          kind: 'key-and-cert',
+          keyFile: join(pkiDir, 'signature-rsa2048.key.der'),
+          certFile: join(pkiDir, 'signature-rsa2048.cert.der'),
+          id: '01',
+          label: 'Signature RSA',
+        },
+        {
+          kind: 'key-and-cert',
+          keyFile: join(pkiDir, 'signature-ec-p256.key.der'),
+          certFile: join(pkiDir, 'signature-ec-p256.cert.der'),
+          id: '02',
+          label: 'Signature EC',
+        },
         { kind: 'cert', certFile: join(pkiDir, 'intermediate.cert.der'), id: 'ca01', label: 'AC intermédiaire TEST' },
       ],
     },
@@ -61,8 +73,13 @@ async function demo(): Promise<void> {
             : verify('sha256', document, { key: publicKey, padding: constants.RSA_PKCS1_PADDING }, signature)
         const tampered = Buffer.from(document)
         tampered.writeUInt8(tampered.readUInt8(tampered.length >> 1) ^ 1, tampered.length >> 1)
-        const tamperedOk = signer.key.type === 'EC' ? verify('sha256', tampered, publicKey, ecdsaP1363ToDer(signature)) : verify('sha256', tampered, publicKey, signature)
-        say(`  ${label.padEnd(14)} ${algorithm.padEnd(26)} ${signature.length} bytes in ${ms} ms — OpenSSL says ${ok ? 'VALID' : 'INVALID'}; after one changed byte: ${tamperedOk ? 'VALID (!)' : 'INVALID'}`)
+        const tamperedOk =
+          signer.key.type === 'EC'
+            ? verify('sha256', tampered, publicKey, ecdsaP1363ToDer(signature))
+            : verify('sha256', tampered, publicKey, signature)
+        say(
+          `  ${label.padEnd(14)} ${algorithm.padEnd(26)} ${signature.length} bytes in ${ms} ms — OpenSSL says ${ok ? 'VALID' : 'INVALID'}; after one changed byte: ${tamperedOk ? 'VALID (!)' : 'INVALID'}`,
+        )
         say(`    chain from the token: ${signer.chain.length} CA certificate(s); key ${signer.uri}`)
         if (!ok || tamperedOk) process.exitCode = 1
       }

@@ -17,7 +17,13 @@ const pkiFile = (name: string): Buffer => readFileSync(join(inject('pkiDir'), na
 const cn = (der: Buffer): string => /CN=([^\n]+)/.exec(new X509Certificate(der).subject)?.[1] ?? ''
 
 function captureIo(env: NodeJS.ProcessEnv = {}) {
-  const io = { env: { ...process.env, ...env }, stdout: '', stderr: '', out: (t: string) => void (io.stdout += t + '\n'), err: (t: string) => void (io.stderr += t + '\n') }
+  const io = {
+    env: { ...process.env, ...env },
+    stdout: '',
+    stderr: '',
+    out: (t: string) => void (io.stdout += t + '\n'),
+    err: (t: string) => void (io.stderr += t + '\n'),
+  }
   return io
 }
 
@@ -60,7 +66,9 @@ describe('listing tokens without a PIN', () => {
 
   it('shows the public key generated on the token, but no private key', async () => {
     const { tokens } = await listTokens({ module: hsm.module, token: 'Mairie de Test' })
-    expect(tokens[0]?.keys).toEqual([expect.objectContaining({ class: 'public', id: 'aa', type: 'EC', curve: 'P-256', label: 'Clé sans certificat' })])
+    expect(tokens[0]?.keys).toEqual([
+      expect.objectContaining({ class: 'public', id: 'aa', type: 'EC', curve: 'P-256', label: 'Clé sans certificat' }),
+    ])
   })
 })
 
@@ -90,7 +98,8 @@ describe('listing tokens with a PIN', () => {
         expect(uri).toMatchObject({ token: 'Mairie de Test', serial: hsm.tokens[0]?.serial, type: 'private' })
         expect((await token.findPrivateKey(key.uri)).id).toBe(key.id)
       }
-      for (const cert of tokens[0]?.certificates ?? []) expect(parsePkcs11Uri(cert.uri)).toMatchObject({ type: 'cert', id: Uint8Array.from(Buffer.from(cert.id, 'hex')) })
+      for (const cert of tokens[0]?.certificates ?? [])
+        expect(parsePkcs11Uri(cert.uri)).toMatchObject({ type: 'cert', id: Uint8Array.from(Buffer.from(cert.id, 'hex')) })
     } finally {
       token.close()
     }
@@ -116,12 +125,17 @@ describe('listing tokens with a PIN', () => {
 describe('sceau tokens', () => {
   it('prints the JSON shape documented in the README', async () => {
     const io = captureIo()
-    const code = await main(['tokens', '--module', hsm.module, '--token', 'Syndicat de Test', '--pin-env', 'SCEAU_TEST_PIN_B', '--json'], io)
+    const code = await main(
+      ['tokens', '--module', hsm.module, '--token', 'Syndicat de Test', '--pin-env', 'SCEAU_TEST_PIN_B', '--json'],
+      io,
+    )
     expect(io.stderr).toBe('')
     expect(code).toBe(0)
     const json = JSON.parse(io.stdout)
     const token = json.tokens[0]
-    expect(Object.keys(token)).toEqual(expect.arrayContaining(['module', 'slot', 'label', 'manufacturer', 'model', 'serial', 'flags', 'certificates', 'keys']))
+    expect(Object.keys(token)).toEqual(
+      expect.arrayContaining(['module', 'slot', 'label', 'manufacturer', 'model', 'serial', 'flags', 'certificates', 'keys']),
+    )
     expect(token.certificates[0]).toMatchObject({
       id: '01',
       label: 'Ancienne signature',

@@ -20,7 +20,8 @@ function everythingShown(err: unknown): string {
   const parts: string[] = []
   let current: unknown = err
   for (let depth = 0; current !== undefined && depth < 5; depth++) {
-    if (current instanceof Error) parts.push(current.message, current.stack ?? '', JSON.stringify(current), JSON.stringify((current as SceauError).details ?? {}))
+    if (current instanceof Error)
+      parts.push(current.message, current.stack ?? '', JSON.stringify(current), JSON.stringify((current as SceauError).details ?? {}))
     else parts.push(String(current))
     current = current instanceof Error ? current.cause : undefined
   }

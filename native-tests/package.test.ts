@@ -20,7 +20,9 @@ afterAll(() => {
 
 function run(file: string, source: string): string {
   writeFileSync(join(app, file), source)
-  return execFileSync(process.execPath, [join(app, file)], { cwd: app }).toString().trim()
+  return execFileSync(process.execPath, [join(app, file)], { cwd: app })
+    .toString()
+    .trim()
 }
 
 describe('the built package', () => {
@@ -49,12 +51,19 @@ describe('the built package', () => {
   })
 
   it('does not load the native addon until a module is opened', () => {
-    const out = run('lazy.cjs', `require('sceau'); require('sceau/signer'); console.log(Object.keys(require.cache).some((p) => p.includes('pkcs11js')))`)
+    const out = run(
+      'lazy.cjs',
+      `require('sceau'); require('sceau/signer'); console.log(Object.keys(require.cache).some((p) => p.includes('pkcs11js')))`,
+    )
     expect(out).toBe('false')
   })
 
   it('has a working bin whose version is package.json’s', () => {
     const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version
-    expect(execFileSync(process.execPath, [join(root, 'dist', 'cli.js'), '--version']).toString().trim()).toBe(version)
+    expect(
+      execFileSync(process.execPath, [join(root, 'dist', 'cli.js'), '--version'])
+        .toString()
+        .trim(),
+    ).toBe(version)
   })
 })

@@ -28,7 +28,9 @@ describe('a token removed between calls', () => {
       expect((await signer.sign(data, 'RSASSA-PKCS1-v1_5-SHA256')).length).toBe(256)
 
       // SoftHSM keeps one directory per token; deleting it is what pulling the key out looks like to the module.
-      const mairieDir = readdirSync(hsm.tokenDir).find((dir) => readFileSync(join(hsm.tokenDir, dir, 'token.object')).includes('Mairie de Test'))
+      const mairieDir = readdirSync(hsm.tokenDir).find((dir) =>
+        readFileSync(join(hsm.tokenDir, dir, 'token.object')).includes('Mairie de Test'),
+      )
       expect(mairieDir).toBeDefined()
       rmSync(join(hsm.tokenDir, mairieDir ?? ''), { recursive: true, force: true })
 

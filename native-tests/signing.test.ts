@@ -13,7 +13,6 @@ import { createTestTokens, PIN_A } from './tokens-fixture.js'
 let hsm: SoftHsm
 let token: Token
 
-
 beforeAll(async () => {
   hsm = createTestTokens()
   process.env.SCEAU_TEST_PIN_A = PIN_A
@@ -65,10 +64,14 @@ describe('Pkcs11Signer on SoftHSM', () => {
     const rsa = await Pkcs11Signer.create({ token, key: 'Signature RSA' })
     const ec = await Pkcs11Signer.create({ token, key: 'Signature EC' })
     const inputs = Array.from({ length: 200 }, (_, i) => new TextEncoder().encode(`flux PES n°${i}`))
-    const results = await Promise.all(inputs.map((input, i) => (i % 2 === 0 ? rsa : ec).sign(input, i % 2 === 0 ? 'RSASSA-PKCS1-v1_5-SHA256' : 'ECDSA-SHA256')))
+    const results = await Promise.all(
+      inputs.map((input, i) => (i % 2 === 0 ? rsa : ec).sign(input, i % 2 === 0 ? 'RSASSA-PKCS1-v1_5-SHA256' : 'ECDSA-SHA256')),
+    )
     results.forEach((signature, i) => {
       const signer = i % 2 === 0 ? rsa : ec
-      expect(verifiesWithCertificate(signer.certificate, i % 2 === 0 ? 'RSASSA-PKCS1-v1_5-SHA256' : 'ECDSA-SHA256', inputs[i]!, signature)).toBe(true)
+      expect(
+        verifiesWithCertificate(signer.certificate, i % 2 === 0 ? 'RSASSA-PKCS1-v1_5-SHA256' : 'ECDSA-SHA256', inputs[i]!, signature),
+      ).toBe(true)
     })
     expect(token.sessionsOpened).toBe(4)
   })
@@ -89,7 +92,9 @@ describe('Pkcs11Signer on SoftHSM', () => {
 
   it('reports a mechanism the key cannot do as MECHANISM_INVALID', async () => {
     const ecKey = await token.findPrivateKey('Signature EC')
-    await expect(token.signRaw(ecKey, { kind: 'RSA_PKCS_PSS', hash: 'SHA-256' }, new Uint8Array(32), 256)).rejects.toMatchObject({ code: 'MECHANISM_INVALID' })
+    await expect(token.signRaw(ecKey, { kind: 'RSA_PKCS_PSS', hash: 'SHA-256' }, new Uint8Array(32), 256)).rejects.toMatchObject({
+      code: 'MECHANISM_INVALID',
+    })
     // The token is still usable afterwards (SoftHSM would have crashed on this one).
     expect((await Pkcs11Signer.create({ token, key: ecKey }).then((s) => s.sign(data, 'ECDSA-SHA256'))).length).toBe(64)
     const signer = await Pkcs11Signer.create({ token, key: ecKey })
@@ -103,7 +108,10 @@ describe('before login', () => {
     try {
       // Login state is per application in PKCS#11: log out the shared state first.
       await token.logout()
-      await expect(other.findPrivateKey('Signature RSA')).rejects.toMatchObject({ code: 'KEY_NOT_FOUND', message: expect.stringContaining('not logged in') })
+      await expect(other.findPrivateKey('Signature RSA')).rejects.toMatchObject({
+        code: 'KEY_NOT_FOUND',
+        message: expect.stringContaining('not logged in'),
+      })
     } finally {
       other.close()
       await token.login(pinFromEnv('SCEAU_TEST_PIN_A'))

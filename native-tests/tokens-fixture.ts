@@ -21,10 +21,35 @@ export function createTestTokens(): SoftHsm {
       label: 'Mairie de Test',
       pin: PIN_A,
       objects: [
-        { kind: 'key-and-cert', keyFile: file('signature-rsa2048.key.der'), certFile: file('signature-rsa2048.cert.der'), id: '01', label: 'Signature RSA' },
-        { kind: 'key-and-cert', keyFile: file('signature-ec-p256.key.der'), certFile: file('signature-ec-p256.cert.der'), id: '02', label: 'Signature EC' },
-        { kind: 'key-and-cert', keyFile: file('signature-rsa3072.key.der'), certFile: file('signature-rsa3072.cert.der'), id: '03', certId: '33', label: 'Signature RSA 3072' },
-        { kind: 'key-and-cert', keyFile: file('authentication-rsa2048.key.der'), certFile: file('authentication-rsa2048.cert.der'), id: '04', label: 'Authentification' },
+        {
+          kind: 'key-and-cert',
+          keyFile: file('signature-rsa2048.key.der'),
+          certFile: file('signature-rsa2048.cert.der'),
+          id: '01',
+          label: 'Signature RSA',
+        },
+        {
+          kind: 'key-and-cert',
+          keyFile: file('signature-ec-p256.key.der'),
+          certFile: file('signature-ec-p256.cert.der'),
+          id: '02',
+          label: 'Signature EC',
+        },
+        {
+          kind: 'key-and-cert',
+          keyFile: file('signature-rsa3072.key.der'),
+          certFile: file('signature-rsa3072.cert.der'),
+          id: '03',
+          certId: '33',
+          label: 'Signature RSA 3072',
+        },
+        {
+          kind: 'key-and-cert',
+          keyFile: file('authentication-rsa2048.key.der'),
+          certFile: file('authentication-rsa2048.cert.der'),
+          id: '04',
+          label: 'Authentification',
+        },
         { kind: 'cert', certFile: file('intermediate.cert.der'), id: 'ca01', label: 'AC intermédiaire TEST' },
         { kind: 'generate', keyType: 'EC:prime256v1', id: 'aa', label: 'Clé sans certificat' },
       ],
@@ -32,7 +57,15 @@ export function createTestTokens(): SoftHsm {
     {
       label: 'Syndicat de Test',
       pin: PIN_B,
-      objects: [{ kind: 'key-and-cert', keyFile: file('expired-rsa2048.key.der'), certFile: file('expired-rsa2048.cert.der'), id: '01', label: 'Ancienne signature' }],
+      objects: [
+        {
+          kind: 'key-and-cert',
+          keyFile: file('expired-rsa2048.key.der'),
+          certFile: file('expired-rsa2048.cert.der'),
+          id: '01',
+          label: 'Ancienne signature',
+        },
+      ],
     },
   ])
 }

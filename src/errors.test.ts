@@ -9,7 +9,12 @@ describe('SceauError', () => {
     expect(err.code).toBe('TOKEN_NOT_FOUND')
     expect(err.details).toEqual({ token: 'Mairie' })
     expect(err.cause).toBe(cause)
-    expect(JSON.parse(JSON.stringify(err))).toEqual({ name: 'SceauError', code: 'TOKEN_NOT_FOUND', message: 'no token "Mairie"', details: { token: 'Mairie' } })
+    expect(JSON.parse(JSON.stringify(err))).toEqual({
+      name: 'SceauError',
+      code: 'TOKEN_NOT_FOUND',
+      message: 'no token "Mairie"',
+      details: { token: 'Mairie' },
+    })
     expect(isSceauError(err, 'TOKEN_NOT_FOUND')).toBe(true)
     expect(isSceauError(err, 'PIN_LOCKED')).toBe(false)
   })
@@ -23,7 +28,10 @@ describe('SceauError', () => {
 
   it('documents every code in docs/errors.md', () => {
     const source = readFileSync(new URL('./errors.ts', import.meta.url), 'utf8')
-    const union = source.slice(source.indexOf('export type SceauErrorCode'), source.indexOf('/**', source.indexOf('export type SceauErrorCode')))
+    const union = source.slice(
+      source.indexOf('export type SceauErrorCode'),
+      source.indexOf('/**', source.indexOf('export type SceauErrorCode')),
+    )
     const codes = [...union.matchAll(/'([A-Z0-9_]+)'/g)].map((m) => m[1])
     const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8')
     expect(codes.length).toBeGreaterThan(20)

@@ -27,5 +27,4 @@ export type NamedCurve = 'P-256' | 'P-384' | 'P-521'
 
 /** What a signer knows of its key, for display and algorithm choice. */
 export type KeyDescription =
-  | { readonly type: 'RSA'; readonly size: number }
-  | { readonly type: 'EC'; readonly curve: NamedCurve; readonly size: number }
+  { readonly type: 'RSA'; readonly size: number } | { readonly type: 'EC'; readonly curve: NamedCurve; readonly size: number }

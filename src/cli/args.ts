@@ -27,6 +27,9 @@ export function pinSourceFrom(values: { 'pin-env'?: string; 'pin-file'?: string;
 /** Refuses arguments that look like a PIN given on the command line, with a message that does not repeat it. */
 export function refusePinArgument(argv: readonly string[]): void {
   if (argv.some((arg) => arg === '--pin' || arg.startsWith('--pin='))) {
-    throw new SceauError('USAGE', 'a PIN is never given on the command line (other users can read it); use --pin-env VAR, --pin-file FILE or --pin-prompt')
+    throw new SceauError(
+      'USAGE',
+      'a PIN is never given on the command line (other users can read it); use --pin-env VAR, --pin-file FILE or --pin-prompt',
+    )
   }
 }

@@ -19,7 +19,9 @@ export function errorLine(err: unknown): string {
 }
 
 /** The JSON form of an error, for `--json`. */
-export function errorJson(err: unknown): { error: { code: SceauErrorCode | 'INTERNAL'; message: string; details: Record<string, unknown> } } {
+export function errorJson(err: unknown): {
+  error: { code: SceauErrorCode | 'INTERNAL'; message: string; details: Record<string, unknown> }
+} {
   if (err instanceof SceauError) return { error: { code: err.code, message: err.message, details: { ...err.details } } }
   return { error: { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err), details: {} } }
 }

@@ -41,9 +41,17 @@ function renderInventory(inventory: Inventory): string {
     const flags = [
       token.flags.loginRequired ? 'login required' : 'no login',
       token.flags.protectedAuthenticationPath ? 'PIN pad' : undefined,
-      token.flags.pinLocked ? 'PIN LOCKED' : token.flags.pinFinalTry ? 'PIN: FINAL TRY' : token.flags.pinCountLow ? 'PIN: wrong tries recorded' : undefined,
+      token.flags.pinLocked
+        ? 'PIN LOCKED'
+        : token.flags.pinFinalTry
+          ? 'PIN: FINAL TRY'
+          : token.flags.pinCountLow
+            ? 'PIN: wrong tries recorded'
+            : undefined,
     ].filter(Boolean)
-    lines.push(`Token "${token.label}" — ${token.manufacturer} ${token.model}, serial ${token.serial}, slot ${token.slot} (${flags.join(', ')})`)
+    lines.push(
+      `Token "${token.label}" — ${token.manufacturer} ${token.model}, serial ${token.serial}, slot ${token.slot} (${flags.join(', ')})`,
+    )
     lines.push(`  ${token.uri}`)
     if (token.certificates.length === 0) lines.push('  no certificate')
     for (const cert of token.certificates) {
@@ -52,13 +60,16 @@ function renderInventory(inventory: Inventory): string {
       lines.push(`    subject   ${cert.subject}`)
       lines.push(`    issuer    ${cert.issuer}`)
       lines.push(`    valid     ${cert.notBefore.slice(0, 10)} → ${cert.notAfter.slice(0, 10)}   serial ${cert.serialNumber}`)
-      lines.push(`    usage     ${cert.keyUsage.join(', ') || '-'}${cert.qcStatements?.compliance ? '   qualified (QcCompliance' + (cert.qcStatements.sscd ? ', QSCD)' : ')') : ''}`)
+      lines.push(
+        `    usage     ${cert.keyUsage.join(', ') || '-'}${cert.qcStatements?.compliance ? '   qualified (QcCompliance' + (cert.qcStatements.sscd ? ', QSCD)' : ')') : ''}`,
+      )
       if (cert.policies.length > 0) lines.push(`    policies  ${cert.policies.join(', ')}`)
       lines.push(`    ${key}`)
       lines.push(`    ${cert.uri}`)
     }
     for (const key of token.keys) lines.push(`  ${describeKeyChoice(key)}`)
-    if (!token.loggedIn && token.flags.loginRequired) lines.push('  (private keys are hidden until login: add --pin-env VAR, --pin-file FILE or --pin-prompt)')
+    if (!token.loggedIn && token.flags.loginRequired)
+      lines.push('  (private keys are hidden until login: add --pin-env VAR, --pin-file FILE or --pin-prompt)')
   }
   for (const skipped of inventory.skippedSlots) lines.push(`Slot ${skipped.slot} skipped: ${skipped.reason}`)
   return lines.join('\n')

@@ -2,7 +2,10 @@ import { existsSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { defaultModule, findModules, KNOWN_MODULES, resolveModule } from './discover.js'
 
-const only = (...paths: string[]) => (path: string) => paths.includes(path)
+const only =
+  (...paths: string[]) =>
+  (path: string) =>
+    paths.includes(path)
 
 describe('module discovery', () => {
   it('prefers an agent token driver over the generic modules', () => {
@@ -12,7 +15,9 @@ describe('module discovery', () => {
 
   it('expands multiarch directories for the running architecture', () => {
     const exists = only('/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so')
-    expect(findModules({ platform: 'linux', arch: 'arm64', env: {}, exists })).toEqual([{ id: 'opensc', name: 'OpenSC', path: '/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so' }])
+    expect(findModules({ platform: 'linux', arch: 'arm64', env: {}, exists })).toEqual([
+      { id: 'opensc', name: 'OpenSC', path: '/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so' },
+    ])
     expect(findModules({ platform: 'linux', arch: 'x64', env: {}, exists })).toEqual([])
   })
 
@@ -25,20 +30,30 @@ describe('module discovery', () => {
     const exists = only('/opt/vendor/libp11.so', '/usr/lib/softhsm/libsofthsm2.so')
     const found = findModules({ platform: 'linux', env: { SCEAU_PKCS11_MODULE: '/opt/vendor/libp11.so' }, exists })
     expect(found.map((m) => m.path)).toEqual(['/opt/vendor/libp11.so', '/usr/lib/softhsm/libsofthsm2.so'])
-    expect(defaultModule({ platform: 'linux', env: { SCEAU_PKCS11_MODULE: '/opt/vendor/libp11.so' }, exists }).path).toBe('/opt/vendor/libp11.so')
+    expect(defaultModule({ platform: 'linux', env: { SCEAU_PKCS11_MODULE: '/opt/vendor/libp11.so' }, exists }).path).toBe(
+      '/opt/vendor/libp11.so',
+    )
   })
 
   it('says where it looked when nothing is installed', () => {
     expect(() => defaultModule({ platform: 'linux', arch: 'x64', env: {}, exists: () => false })).toThrow(
-      expect.objectContaining({ code: 'MODULE_NOT_FOUND', message: expect.stringMatching(/--module PATH.*\/usr\/lib\/softhsm\/libsofthsm2\.so/) }),
+      expect.objectContaining({
+        code: 'MODULE_NOT_FOUND',
+        message: expect.stringMatching(/--module PATH.*\/usr\/lib\/softhsm\/libsofthsm2\.so/),
+      }),
     )
   })
 
   it('resolves ids and relative paths, and names a missing path', () => {
     const exists = only('/usr/lib/softhsm/libsofthsm2.so', '/home/agent/drivers/libvendor.so')
     expect(resolveModule('softhsm2', { platform: 'linux', exists }).path).toBe('/usr/lib/softhsm/libsofthsm2.so')
-    expect(resolveModule('drivers/libvendor.so', { cwd: '/home/agent', exists })).toMatchObject({ id: 'custom', path: '/home/agent/drivers/libvendor.so' })
-    expect(() => resolveModule('/nowhere/lib.so', { exists })).toThrow(expect.objectContaining({ code: 'MODULE_NOT_FOUND', message: expect.stringContaining('/nowhere/lib.so') }))
+    expect(resolveModule('drivers/libvendor.so', { cwd: '/home/agent', exists })).toMatchObject({
+      id: 'custom',
+      path: '/home/agent/drivers/libvendor.so',
+    })
+    expect(() => resolveModule('/nowhere/lib.so', { exists })).toThrow(
+      expect.objectContaining({ code: 'MODULE_NOT_FOUND', message: expect.stringContaining('/nowhere/lib.so') }),
+    )
     expect(() => resolveModule('idprime', { platform: 'linux', exists })).toThrow(expect.objectContaining({ code: 'MODULE_NOT_FOUND' }))
   })
 

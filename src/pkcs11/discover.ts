@@ -43,7 +43,8 @@ export const KNOWN_MODULES: readonly KnownModule[] = [
     id: 'idprime',
     name: 'Thales (Gemalto) IDPrime',
     vendor: 'Thales',
-    tokens: 'IDPrime MD smart cards and USB tokens (IDPrime MD 840/940, eToken 5110 with IDPrime applet), used by several French qualified CAs',
+    tokens:
+      'IDPrime MD smart cards and USB tokens (IDPrime MD 840/940, eToken 5110 with IDPrime applet), used by several French qualified CAs',
     paths: {
       linux: ['/usr/lib/libIDPrimePKCS11.so', '/usr/lib64/libIDPrimePKCS11.so', '/usr/lib/pkcs11/libIDPrimePKCS11.so'],
       darwin: ['/usr/local/lib/libIDPrimePKCS11.dylib', '/Library/Frameworks/eToken.framework/Versions/Current/libIDPrimePKCS11.dylib'],
@@ -100,7 +101,13 @@ export const KNOWN_MODULES: readonly KnownModule[] = [
     vendor: 'OpenSC project',
     tokens: 'many PKCS#15 and PIV cards and tokens (generic reader of last resort)',
     paths: {
-      linux: ['/usr/lib/{multiarch}/opensc-pkcs11.so', '/usr/lib/{multiarch}/pkcs11/opensc-pkcs11.so', '/usr/lib64/opensc-pkcs11.so', '/usr/lib64/pkcs11/opensc-pkcs11.so', '/usr/lib/opensc-pkcs11.so'],
+      linux: [
+        '/usr/lib/{multiarch}/opensc-pkcs11.so',
+        '/usr/lib/{multiarch}/pkcs11/opensc-pkcs11.so',
+        '/usr/lib64/opensc-pkcs11.so',
+        '/usr/lib64/pkcs11/opensc-pkcs11.so',
+        '/usr/lib/opensc-pkcs11.so',
+      ],
       darwin: ['/Library/OpenSC/lib/opensc-pkcs11.so', '/opt/homebrew/lib/opensc-pkcs11.so', '/usr/local/lib/opensc-pkcs11.so'],
       win32: [`${SYSTEM32}\\opensc-pkcs11.dll`, 'C:\\Program Files\\OpenSC Project\\OpenSC\\pkcs11\\opensc-pkcs11.dll'],
     },
@@ -205,9 +212,13 @@ export function resolveModule(pathOrId: string, options: DiscoverOptions = {}): 
   if (known !== undefined) {
     const path = candidatePaths(known, options.platform ?? process.platform, options.arch ?? process.arch).find(exists)
     if (path === undefined) {
-      throw new SceauError('MODULE_NOT_FOUND', `${known.name} is not installed here (looked for ${pathOrId} in the usual places); pass --module PATH`, {
-        details: { module: pathOrId },
-      })
+      throw new SceauError(
+        'MODULE_NOT_FOUND',
+        `${known.name} is not installed here (looked for ${pathOrId} in the usual places); pass --module PATH`,
+        {
+          details: { module: pathOrId },
+        },
+      )
     }
     return { id: known.id, name: known.name, path }
   }
@@ -215,6 +226,10 @@ export function resolveModule(pathOrId: string, options: DiscoverOptions = {}): 
   if (!exists(path)) {
     throw new SceauError('MODULE_NOT_FOUND', `no PKCS#11 module at "${path}"`, { details: { module: path } })
   }
-  const owner = KNOWN_MODULES.find((module) => Object.values(module.paths).some((paths) => paths?.some((p) => p.replace('{multiarch}', MULTIARCH[options.arch ?? process.arch] ?? '') === path)))
+  const owner = KNOWN_MODULES.find((module) =>
+    Object.values(module.paths).some((paths) =>
+      paths?.some((p) => p.replace('{multiarch}', MULTIARCH[options.arch ?? process.arch] ?? '') === path),
+    ),
+  )
   return { id: owner?.id ?? 'custom', name: owner?.name ?? path, path }
 }

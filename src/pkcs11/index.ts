@@ -8,7 +8,15 @@ export { Pkcs11Module, type ModuleInfo } from './module.js'
 export { listSlots, type SlotDescription, type TokenDescription } from './slots.js'
 export { decodeTokenFlags, pinTriesLeft, type TokenFlags, type SlotFlags } from './token-info.js'
 export { Token, type OpenTokenOptions, type TokenCertificate, type TokenKey, type TokenKeyHandle } from './token.js'
-export { listTokens, type Inventory, type InventoryToken, type InventoryCertificate, type InventoryKey, type SkippedSlot, type ListTokensOptions } from './inventory.js'
+export {
+  listTokens,
+  type Inventory,
+  type InventoryToken,
+  type InventoryCertificate,
+  type InventoryKey,
+  type SkippedSlot,
+  type ListTokensOptions,
+} from './inventory.js'
 export { pinFromEnv, pinFromFile, pinFromPrompt, pinFromUriSource, pinPad, type PinSource } from './pin.js'
 export { parsePkcs11Uri, formatPkcs11Uri, matchesPkcs11Uri, type Pkcs11Uri, type Pkcs11ObjectType } from './uri.js'
 export { findModules, defaultModule, resolveModule, KNOWN_MODULES, type KnownModule, type FoundModule } from './discover.js'

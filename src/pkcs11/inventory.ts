@@ -104,7 +104,8 @@ export async function listTokens(options: ListTokensOptions): Promise<Inventory>
     const selected: TokenDescription[] = []
     for (const slot of slots) {
       if (slot.token === undefined) {
-        if (slot.flags.tokenPresent) skippedSlots.push({ module: options.module, slot: slot.slotId, reason: slot.problem ?? 'token unreadable' })
+        if (slot.flags.tokenPresent)
+          skippedSlots.push({ module: options.module, slot: slot.slotId, reason: slot.problem ?? 'token unreadable' })
         continue
       }
       if (!slot.token.flags.tokenInitialized) {
@@ -142,7 +143,9 @@ async function describeToken(module: string, slotId: number, pin: PinSource | un
     const certificates = await token.certificates()
     const publicKeys = await token.publicKeys()
     const privateKeys = token.loggedIn ? await token.privateKeys() : []
-    const paired = new Set(privateKeys.filter((key) => key.certificate !== undefined).map((key) => Buffer.from(key.certificate ?? []).toString('hex')))
+    const paired = new Set(
+      privateKeys.filter((key) => key.certificate !== undefined).map((key) => Buffer.from(key.certificate ?? []).toString('hex')),
+    )
     return {
       module,
       slot: token.slotId,
@@ -165,7 +168,10 @@ async function describeToken(module: string, slotId: number, pin: PinSource | un
           notAfter: info.notAfter.toISOString(),
           keyUsage: info.keyUsage,
           policies: info.policies,
-          qcStatements: info.qcStatements === null ? null : { compliance: info.qcStatements.compliance, sscd: info.qcStatements.sscd, types: info.qcStatements.types },
+          qcStatements:
+            info.qcStatements === null
+              ? null
+              : { compliance: info.qcStatements.compliance, sscd: info.qcStatements.sscd, types: info.qcStatements.types },
           isCA: info.isCA,
           hasPrivateKey: token.loggedIn ? paired.has(Buffer.from(cert.der).toString('hex')) : null,
           uri: cert.uri,
@@ -178,7 +184,10 @@ async function describeToken(module: string, slotId: number, pin: PinSource | un
           extractable: key.extractable ?? null,
           neverExtractable: key.neverExtractable ?? null,
           alwaysAuthenticate: key.alwaysAuthenticate,
-          certificateId: key.certificate === undefined ? null : (certificates.find((cert) => Buffer.from(cert.der).equals(Buffer.from(key.certificate ?? [])))?.id ?? null),
+          certificateId:
+            key.certificate === undefined
+              ? null
+              : (certificates.find((cert) => Buffer.from(cert.der).equals(Buffer.from(key.certificate ?? [])))?.id ?? null),
         })),
         ...publicKeys.map((key) => keyShape(key.id, key.label, 'public', key.key, key.uri)),
       ],

@@ -8,9 +8,7 @@ import { pkcs11js } from './native.js'
  * (or a DigestInfo around it), so documents never cross the PKCS#11 interface, whatever their size.
  */
 export type RawSignMechanism =
-  | { readonly kind: 'RSA_PKCS' }
-  | { readonly kind: 'RSA_PKCS_PSS'; readonly hash: DigestAlgorithm }
-  | { readonly kind: 'ECDSA' }
+  { readonly kind: 'RSA_PKCS' } | { readonly kind: 'RSA_PKCS_PSS'; readonly hash: DigestAlgorithm } | { readonly kind: 'ECDSA' }
 
 const HASH_MECHANISMS: Readonly<Record<DigestAlgorithm, { hashAlg: number; mgf: number; saltLen: number }>> = {
   'SHA-256': { hashAlg: CKM.SHA256, mgf: CKG_MGF1.SHA256, saltLen: 32 },
@@ -24,7 +22,10 @@ export function mechanismNumber(mechanism: RawSignMechanism): number {
 }
 
 /** The pkcs11js CK_MECHANISM structure for a raw mechanism. */
-export function toCkMechanism(mechanism: RawSignMechanism): { mechanism: number; parameter?: { type: number; hashAlg: number; mgf: number; saltLen: number } } {
+export function toCkMechanism(mechanism: RawSignMechanism): {
+  mechanism: number
+  parameter?: { type: number; hashAlg: number; mgf: number; saltLen: number }
+} {
   if (mechanism.kind === 'RSA_PKCS_PSS') {
     const params = HASH_MECHANISMS[mechanism.hash]
     if (params === undefined) throw new SceauError('ALGORITHM_UNSUPPORTED', `RSA-PSS with ${String(mechanism.hash)} is not supported`)

@@ -54,7 +54,10 @@ export class Pkcs11Module {
   static open(path: string): Pkcs11Module {
     if (!isMainThread) {
       // pkcs11js initialised in several worker threads crashes the process; workers hash, the main thread signs.
-      throw new SceauError('PKCS11_UNAVAILABLE', 'PKCS#11 modules are used from the main thread only; hash in workers and sign on the main thread')
+      throw new SceauError(
+        'PKCS11_UNAVAILABLE',
+        'PKCS#11 modules are used from the main thread only; hash in workers and sign on the main thread',
+      )
     }
     if (!existsSync(path)) {
       throw new SceauError('MODULE_NOT_FOUND', `no PKCS#11 module at "${path}"`, { details: { module: path } })
@@ -71,7 +74,8 @@ export class Pkcs11Module {
 
   /** The pkcs11js instance. Internal to src/pkcs11: nothing outside this folder sees it. */
   get lib(): Pkcs11Lib {
-    if (!this.#open) throw new SceauError('PKCS11_ERROR', `the module "${this.info.path}" was closed`, { details: { module: this.info.path } })
+    if (!this.#open)
+      throw new SceauError('PKCS11_ERROR', `the module "${this.info.path}" was closed`, { details: { module: this.info.path } })
     const loaded = loadedModules.get(this.#key)
     if (loaded === undefined) throw new SceauError('PKCS11_ERROR', `the module "${this.info.path}" is not loaded`)
     return loaded.lib

@@ -5,7 +5,11 @@ const obj = (name: string, id: string, fingerprint?: string) => ({ name, id: Buf
 
 describe('pairing keys and certificates', () => {
   it('pairs by CKA_ID first', () => {
-    const [pair] = pairKeys({ privateKeys: [obj('key', '01', 'rsa:aa')], publicKeys: [], certificates: [obj('other', '02', 'rsa:aa'), obj('cert', '01', 'rsa:bb')] })
+    const [pair] = pairKeys({
+      privateKeys: [obj('key', '01', 'rsa:aa')],
+      publicKeys: [],
+      certificates: [obj('other', '02', 'rsa:aa'), obj('cert', '01', 'rsa:bb')],
+    })
     expect(pair?.certificate?.name).toBe('cert')
     expect(pair?.pairedBy).toBe('id')
   })

@@ -38,8 +38,7 @@ export function pairKeys<C extends Pairable, K extends Pairable>(objects: {
     const byId = objects.certificates.find((cert) => sameId(cert.id, privateKey.id))
     if (byId !== undefined) return { privateKey, publicKey, certificate: byId, pairedBy: 'id' as const }
     const fingerprint = privateKey.publicKeyFingerprint ?? publicKey?.publicKeyFingerprint
-    const byKey =
-      fingerprint === undefined ? undefined : objects.certificates.find((cert) => cert.publicKeyFingerprint === fingerprint)
+    const byKey = fingerprint === undefined ? undefined : objects.certificates.find((cert) => cert.publicKeyFingerprint === fingerprint)
     return { privateKey, publicKey, certificate: byKey, pairedBy: byKey === undefined ? undefined : ('public-key' as const) }
   })
 }

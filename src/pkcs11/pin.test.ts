@@ -18,7 +18,10 @@ describe('PIN sources', () => {
   })
 
   it('names a missing variable without guessing', async () => {
-    await expect(pinFromEnv('NOPE', {}).read()).rejects.toMatchObject({ code: 'PIN_SOURCE_FAILED', message: expect.stringContaining('NOPE') })
+    await expect(pinFromEnv('NOPE', {}).read()).rejects.toMatchObject({
+      code: 'PIN_SOURCE_FAILED',
+      message: expect.stringContaining('NOPE'),
+    })
   })
 
   it('reads a file and drops the trailing newline', async () => {
@@ -31,20 +34,29 @@ describe('PIN sources', () => {
   it('refuses a file with several lines, without echoing them', async () => {
     const file = join(dir, 'pins')
     writeFileSync(file, '1111\n2222\n')
-    const err = await pinFromFile(file).read().catch((e: unknown) => e)
+    const err = await pinFromFile(file)
+      .read()
+      .catch((e: unknown) => e)
     expect(err).toMatchObject({ code: 'PIN_SOURCE_FAILED' })
     expect(JSON.stringify(err) + String((err as Error).message)).not.toMatch(/1111|2222/)
   })
 
   it('does not read a PIN from piped input', async () => {
     const input = Object.assign(new PassThrough(), { isTTY: false }) as unknown as NodeJS.ReadStream
-    await expect(pinFromPrompt({ input }).read()).rejects.toMatchObject({ code: 'PIN_SOURCE_FAILED', message: expect.stringContaining('--pin-env') })
+    await expect(pinFromPrompt({ input }).read()).rejects.toMatchObject({
+      code: 'PIN_SOURCE_FAILED',
+      message: expect.stringContaining('--pin-env'),
+    })
   })
 
   it('reads from a terminal in raw mode, without echo', async () => {
     const stream = new PassThrough()
     const modes: boolean[] = []
-    const input = Object.assign(stream, { isTTY: true, isRaw: false, setRawMode: (mode: boolean) => modes.push(mode) }) as unknown as NodeJS.ReadStream
+    const input = Object.assign(stream, {
+      isTTY: true,
+      isRaw: false,
+      setRawMode: (mode: boolean) => modes.push(mode),
+    }) as unknown as NodeJS.ReadStream
     let shown = ''
     const output = { write: (text: string) => (shown += text) } as unknown as NodeJS.WriteStream
     const pending = pinFromPrompt({ input, output, prompt: 'PIN: ' }).read()

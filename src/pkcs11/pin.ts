@@ -25,7 +25,9 @@ export function pinFromEnv(name: string, env: NodeJS.ProcessEnv = process.env): 
   return source(`environment variable ${name}`, async () => {
     const value = env[name]
     if (value === undefined || value === '') {
-      throw new SceauError('PIN_SOURCE_FAILED', `the environment variable ${name} holding the PIN is not set`, { details: { variable: name } })
+      throw new SceauError('PIN_SOURCE_FAILED', `the environment variable ${name} holding the PIN is not set`, {
+        details: { variable: name },
+      })
     }
     return value
   })
@@ -77,9 +79,7 @@ export function pinPad(): PinSource {
  * await token.login(pinFromPrompt({ prompt: 'PIN for "Eiducio": ' }))
  * ```
  */
-export function pinFromPrompt(
-  options: { prompt?: string; input?: NodeJS.ReadStream; output?: NodeJS.WriteStream } = {},
-): PinSource {
+export function pinFromPrompt(options: { prompt?: string; input?: NodeJS.ReadStream; output?: NodeJS.WriteStream } = {}): PinSource {
   const input = options.input ?? process.stdin
   const output = options.output ?? process.stderr
   return source('terminal prompt', () => {

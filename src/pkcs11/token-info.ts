@@ -87,7 +87,11 @@ const CK_EFFECTIVELY_INFINITE = 0
  * Some smart cards allow a single session.
  */
 export function sessionLimit(maxSessionCount: number, fallback: number): number {
-  if (maxSessionCount === CK_EFFECTIVELY_INFINITE || maxSessionCount >= CK_UNAVAILABLE_INFORMATION_32 || !Number.isFinite(maxSessionCount)) {
+  if (
+    maxSessionCount === CK_EFFECTIVELY_INFINITE ||
+    maxSessionCount >= CK_UNAVAILABLE_INFORMATION_32 ||
+    !Number.isFinite(maxSessionCount)
+  ) {
     return fallback
   }
   return Math.max(1, Math.min(maxSessionCount, fallback))

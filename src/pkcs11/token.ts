@@ -152,7 +152,11 @@ export class Token {
     const details = { token: this.info.label, slot: this.slotId }
     const before = this.refreshInfo().flags
     if (before.pinLocked) {
-      throw new SceauError('PIN_LOCKED', `the PIN of token "${this.info.label}" is locked; unblock it with its PUK or ask the certification authority`, { details })
+      throw new SceauError(
+        'PIN_LOCKED',
+        `the PIN of token "${this.info.label}" is locked; unblock it with its PUK or ask the certification authority`,
+        { details },
+      )
     }
     if (!before.loginRequired) {
       this.#loggedIn = true
@@ -160,18 +164,24 @@ export class Token {
     }
     const value = await pin.read()
     if (value === undefined && !before.protectedAuthenticationPath) {
-      throw new SceauError('PIN_REQUIRED', `token "${this.info.label}" has no PIN pad; give the PIN with an environment variable or a file`, { details })
+      throw new SceauError(
+        'PIN_REQUIRED',
+        `token "${this.info.label}" has no PIN pad; give the PIN with an environment variable or a file`,
+        { details },
+      )
     }
-    await this.#pool.run((session) => {
-      try {
-        this.#module.lib.C_Login(session, CKU.USER, value)
-      } catch (cause) {
-        throw this.#loginError(cause, details)
-      }
-    }, `login to token "${this.info.label}"`).catch((err: unknown) => {
-      if (err instanceof SceauError && err.code === 'PKCS11_ERROR' && err.details.ckr === 'CKR_USER_ALREADY_LOGGED_IN') return
-      throw err
-    })
+    await this.#pool
+      .run((session) => {
+        try {
+          this.#module.lib.C_Login(session, CKU.USER, value)
+        } catch (cause) {
+          throw this.#loginError(cause, details)
+        }
+      }, `login to token "${this.info.label}"`)
+      .catch((err: unknown) => {
+        if (err instanceof SceauError && err.code === 'PKCS11_ERROR' && err.details.ckr === 'CKR_USER_ALREADY_LOGGED_IN') return
+        throw err
+      })
     this.#loggedIn = true
     this.#pinSource = pin
   }
@@ -255,13 +265,27 @@ export class Token {
    */
   async findPrivateKey(selector: string | Pkcs11Uri): Promise<TokenKeyHandle> {
     const pattern: Pkcs11Uri =
-      typeof selector === 'string' ? (selector.toLowerCase().startsWith('pkcs11:') ? parsePkcs11Uri(selector) : { object: selector }) : selector
+      typeof selector === 'string'
+        ? selector.toLowerCase().startsWith('pkcs11:')
+          ? parsePkcs11Uri(selector)
+          : { object: selector }
+        : selector
     const objectPattern = definedOnly({ object: pattern.object, id: pattern.id, vendor: pattern.vendor })
-    const tokenPattern = definedOnly({ token: pattern.token, manufacturer: pattern.manufacturer, serial: pattern.serial, model: pattern.model, slotId: pattern.slotId })
+    const tokenPattern = definedOnly({
+      token: pattern.token,
+      manufacturer: pattern.manufacturer,
+      serial: pattern.serial,
+      model: pattern.model,
+      slotId: pattern.slotId,
+    })
     if (!matchesPkcs11Uri(tokenPattern, { ...tokenUriParts(this.info), slotId: this.slotId })) {
-      throw new SceauError('KEY_NOT_FOUND', `the key URI names ${formatPkcs11Uri(tokenPattern)}, but the open token is "${this.info.label}" (serial ${this.info.serial})`, {
-        details: { token: this.info.label },
-      })
+      throw new SceauError(
+        'KEY_NOT_FOUND',
+        `the key URI names ${formatPkcs11Uri(tokenPattern)}, but the open token is "${this.info.label}" (serial ${this.info.serial})`,
+        {
+          details: { token: this.info.label },
+        },
+      )
     }
     if (pattern.type !== undefined && pattern.type !== 'private') {
       // A URI to the certificate (type=cert) selects the key paired with it: accept it as people copy those.
@@ -378,7 +402,11 @@ function hex(bytes: Uint8Array): string {
 export function slotMatches(slot: SlotDescription, selector: string | Pkcs11Uri): boolean {
   if (slot.token === undefined) return false
   const pattern: Pkcs11Uri =
-    typeof selector === 'string' ? (selector.toLowerCase().startsWith('pkcs11:') ? parsePkcs11Uri(selector) : { token: selector }) : selector
+    typeof selector === 'string'
+      ? selector.toLowerCase().startsWith('pkcs11:')
+        ? parsePkcs11Uri(selector)
+        : { token: selector }
+      : selector
   const tokenPattern = definedOnly({
     token: pattern.token,
     manufacturer: pattern.manufacturer,

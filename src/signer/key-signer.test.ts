@@ -10,12 +10,34 @@ import { KeySigner } from './key-signer.js'
 // Certificates made by OpenSSL, not by our code, so the test does not check sceau against itself.
 function selfSigned(keyType: 'rsa:2048' | 'ec-p256' | 'ec-p384'): { key: Uint8Array; certificate: Uint8Array } {
   const dir = mkdtempSync(join(tmpdir(), 'sceau-keysigner-'))
-  const newkey = keyType === 'rsa:2048' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', `ec_paramgen_curve:${keyType === 'ec-p256' ? 'P-256' : 'P-384'}`]
-  execFileSync('openssl', ['req', '-x509', ...newkey, '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-subj', '/CN=Agent TEST/O=Commune TEST/C=FR', '-days', '30'], { stdio: 'pipe' })
+  const newkey =
+    keyType === 'rsa:2048'
+      ? ['-newkey', 'rsa:2048']
+      : ['-newkey', 'ec', '-pkeyopt', `ec_paramgen_curve:${keyType === 'ec-p256' ? 'P-256' : 'P-384'}`]
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      ...newkey,
+      '-nodes',
+      '-keyout',
+      join(dir, 'k.pem'),
+      '-out',
+      join(dir, 'c.pem'),
+      '-subj',
+      '/CN=Agent TEST/O=Commune TEST/C=FR',
+      '-days',
+      '30',
+    ],
+    { stdio: 'pipe' },
+  )
   execFileSync('openssl', ['pkcs8', '-topk8', '-nocrypt', '-in', join(dir, 'k.pem'), '-outform', 'der', '-out', join(dir, 'k.der')])
-  return { key: new Uint8Array(readFileSync(join(dir, 'k.der'))), certificate: new Uint8Array(new X509Certificate(readFileSync(join(dir, 'c.pem'))).raw) }
+  return {
+    key: new Uint8Array(readFileSync(join(dir, 'k.der'))),
+    certificate: new Uint8Array(new X509Certificate(readFileSync(join(dir, 'c.pem'))).raw),
+  }
 }
-
 
 describe('KeySigner', () => {
   const data = new TextEncoder().encode('<ds:SignedInfo/>')
@@ -36,7 +58,10 @@ describe('KeySigner', () => {
   }
 
   it('describes the key and orders EC algorithms by curve strength', () => {
-    expect(KeySigner.create(selfSigned('ec-p384'))).toMatchObject({ key: { type: 'EC', curve: 'P-384', size: 384 }, algorithms: ['ECDSA-SHA384', 'ECDSA-SHA256', 'ECDSA-SHA512'] })
+    expect(KeySigner.create(selfSigned('ec-p384'))).toMatchObject({
+      key: { type: 'EC', curve: 'P-384', size: 384 },
+      algorithms: ['ECDSA-SHA384', 'ECDSA-SHA256', 'ECDSA-SHA512'],
+    })
     expect(KeySigner.create(selfSigned('rsa:2048')).key).toEqual({ type: 'RSA', size: 2048 })
   })
 
@@ -48,7 +73,9 @@ describe('KeySigner', () => {
   it('refuses a certificate that is not the key’s', () => {
     const a = selfSigned('rsa:2048')
     const b = selfSigned('rsa:2048')
-    expect(() => KeySigner.create({ key: a.key, certificate: b.certificate })).toThrow(expect.objectContaining({ code: 'CERTIFICATE_MALFORMED' }))
+    expect(() => KeySigner.create({ key: a.key, certificate: b.certificate })).toThrow(
+      expect.objectContaining({ code: 'CERTIFICATE_MALFORMED' }),
+    )
   })
 
   it('never shows the key when printed', () => {
@@ -56,8 +83,13 @@ describe('KeySigner', () => {
     const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
     const dir = mkdtempSync(join(tmpdir(), 'sceau-keysigner-'))
     writeFileSync(join(dir, 'k.pem'), pem)
-    execFileSync('openssl', ['req', '-x509', '-key', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-subj', '/CN=x', '-days', '1'], { stdio: 'pipe' })
-    const signer = KeySigner.create({ key: privateKey, certificate: new Uint8Array(new X509Certificate(readFileSync(join(dir, 'c.pem'))).raw) })
+    execFileSync('openssl', ['req', '-x509', '-key', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-subj', '/CN=x', '-days', '1'], {
+      stdio: 'pipe',
+    })
+    const signer = KeySigner.create({
+      key: privateKey,
+      certificate: new Uint8Array(new X509Certificate(readFileSync(join(dir, 'c.pem'))).raw),
+    })
     expect(JSON.stringify(signer)).toBe('{"type":"KeySigner","key":{"type":"EC","curve":"P-256","size":256}}')
     expect(JSON.stringify(Object.entries(signer))).not.toContain('BEGIN')
   })

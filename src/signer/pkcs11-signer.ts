@@ -41,7 +41,14 @@ export class Pkcs11Signer implements Signer {
   readonly #token: Token
   readonly #entry: TokenKeyHandle
 
-  private constructor(token: Token, entry: TokenKeyHandle, key: KeyDescription, certificate: Uint8Array, chain: readonly Uint8Array[], algorithms: SignatureAlgorithm[]) {
+  private constructor(
+    token: Token,
+    entry: TokenKeyHandle,
+    key: KeyDescription,
+    certificate: Uint8Array,
+    chain: readonly Uint8Array[],
+    algorithms: SignatureAlgorithm[],
+  ) {
     this.#token = token
     this.#entry = entry
     this.uri = entry.uri
@@ -60,7 +67,9 @@ export class Pkcs11Signer implements Signer {
     const { token } = options
     const entry = typeof options.key === 'string' ? await token.findPrivateKey(options.key) : options.key
     if (entry.key === undefined) {
-      throw new SceauError('ALGORITHM_UNSUPPORTED', `key "${entry.label}" is neither RSA nor EC P-256/P-384/P-521`, { details: { key: entry.uri } })
+      throw new SceauError('ALGORITHM_UNSUPPORTED', `key "${entry.label}" is neither RSA nor EC P-256/P-384/P-521`, {
+        details: { key: entry.uri },
+      })
     }
     if (entry.certificate === undefined) {
       throw new SceauError('KEY_NOT_FOUND', `key "${entry.label}" has no certificate on the token (no CKA_ID or public key match)`, {
@@ -70,9 +79,13 @@ export class Pkcs11Signer implements Signer {
     const mechanisms = new Set(token.mechanisms())
     const algorithms = algorithmsForKey(entry.key).filter((algorithm) => mechanisms.has(mechanismNumberFor(algorithm)))
     if (algorithms.length === 0) {
-      throw new SceauError('MECHANISM_INVALID', `token "${token.info.label}" offers no raw signature mechanism for ${entry.key.type} keys (CKM_RSA_PKCS, CKM_RSA_PKCS_PSS or CKM_ECDSA)`, {
-        details: { token: token.info.label, key: entry.uri },
-      })
+      throw new SceauError(
+        'MECHANISM_INVALID',
+        `token "${token.info.label}" offers no raw signature mechanism for ${entry.key.type} keys (CKM_RSA_PKCS, CKM_RSA_PKCS_PSS or CKM_ECDSA)`,
+        {
+          details: { token: token.info.label, key: entry.uri },
+        },
+      )
     }
     const chain = options.chain ?? (await chainFromToken(token, entry.certificate))
     return new Pkcs11Signer(token, entry, entry.key, entry.certificate, chain, algorithms)
@@ -81,7 +94,9 @@ export class Pkcs11Signer implements Signer {
   async sign(toBeSigned: Uint8Array, algorithm: SignatureAlgorithm, options: SignOptions = {}): Promise<Uint8Array> {
     const parts = assertAlgorithmFits(this.key, algorithm)
     if (!this.algorithms.includes(algorithm)) {
-      throw new SceauError('MECHANISM_INVALID', `token "${this.#token.info.label}" cannot sign with ${algorithm}`, { details: { algorithm } })
+      throw new SceauError('MECHANISM_INVALID', `token "${this.#token.info.label}" cannot sign with ${algorithm}`, {
+        details: { algorithm },
+      })
     }
     return this.signDigest(digest(parts.hash, toBeSigned), algorithm, options)
   }

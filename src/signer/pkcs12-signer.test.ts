@@ -24,7 +24,6 @@ async function failure(promise: Promise<unknown>): Promise<SceauError> {
   throw new Error('expected a SceauError, got a result')
 }
 
-
 describe('Pkcs12Signer', () => {
   const data = new TextEncoder().encode('<ds:SignedInfo>bordereau 2024-001</ds:SignedInfo>')
 

@@ -894,4 +894,3 @@ function located(err: unknown, file: string | undefined): SceauError {
   }
   return new SceauError('PKCS12_MALFORMED', `${subject} cannot be read`, { cause: err, details: { file } })
 }
-

@@ -95,7 +95,9 @@ export function createSoftHsm(tokens: TokenSpec[]): SoftHsm {
 
 function serialOf(listing: string, label: string): string {
   const blocks = listing.split(/\n(?=Slot )/)
-  const block = blocks.find((text) => new RegExp(`token label\\s*:\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`, 'm').test(text))
+  const block = blocks.find((text) =>
+    new RegExp(`token label\\s*:\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`, 'm').test(text),
+  )
   const serial = block?.match(/serial num\s*:\s*(\S+)/)?.[1]
   if (serial === undefined) throw new Error(`token "${label}" not found in pkcs11-tool -L output`)
   return serial

@@ -11,7 +11,12 @@ import type { SignatureAlgorithm } from '../types.js'
  * expect(verifiesWithCertificate(signer.certificate, 'ECDSA-SHA256', data, await signer.sign(data, 'ECDSA-SHA256'))).toBe(true)
  * ```
  */
-export function verifiesWithCertificate(certificate: Uint8Array, algorithm: SignatureAlgorithm, data: Uint8Array, signature: Uint8Array): boolean {
+export function verifiesWithCertificate(
+  certificate: Uint8Array,
+  algorithm: SignatureAlgorithm,
+  data: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   const key = new X509Certificate(certificate).publicKey
   const bits = Number(algorithm.slice(-3))
   const hash = `sha${bits}`
