@@ -51,7 +51,7 @@ describe('listing tokens without a PIN', () => {
   it('lists the certificates with their parsed fields, and leaves hasPrivateKey unknown', async () => {
     const { tokens } = await listTokens({ module: hsm.module, token: 'Mairie de Test' })
     const certs = tokens[0]?.certificates ?? []
-    expect(certs.map((c) => c.id).sort()).toEqual(['01', '02', '04', '33', 'ca01'])
+    expect(certs.map((c) => c.id).sort()).toEqual(['01', '02', '04', '05', '33', 'ca01'])
     const rsa = certs.find((c) => c.id === '01')
     const expected = new X509Certificate(pkiFile('signature-rsa2048.cert.der'))
     expect(rsa).toMatchObject({ label: 'Signature RSA', hasPrivateKey: null, notAfter: new Date(expected.validTo).toISOString() })
@@ -78,13 +78,15 @@ describe('listing tokens with a PIN', () => {
     const token = tokens[0]
     expect(token?.loggedIn).toBe(true)
     const hasKey = Object.fromEntries((token?.certificates ?? []).map((c) => [c.id, c.hasPrivateKey]))
-    expect(hasKey).toEqual({ '01': true, '02': true, '33': true, '04': true, ca01: false })
+    expect(hasKey).toEqual({ '01': true, '02': true, '33': true, '04': true, '05': true, ca01: false })
     const privateKeys = (token?.keys ?? []).filter((k) => k.class === 'private')
     const byId = Object.fromEntries(privateKeys.map((k) => [k.id, k]))
     expect(byId['01']).toMatchObject({ type: 'RSA', size: 2048, certificateId: '01', sensitive: true, extractable: false })
     expect(byId['02']).toMatchObject({ type: 'EC', curve: 'P-256', certificateId: '02' })
     expect(byId['03']).toMatchObject({ type: 'RSA', size: 3072, certificateId: '33' })
     expect(byId['aa']).toMatchObject({ type: 'EC', certificateId: null, neverExtractable: true })
+    expect(byId['05']).toMatchObject({ alwaysAuthenticate: true, certificateId: '05' })
+    expect(byId['01']?.alwaysAuthenticate).toBe(false)
   })
 
   it('gives every object a pkcs11: URI that finds it again', async () => {

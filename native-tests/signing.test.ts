@@ -76,6 +76,23 @@ describe('Pkcs11Signer on SoftHSM', () => {
     expect(token.sessionsOpened).toBe(4)
   })
 
+  it('logs in again for every signature with a CKA_ALWAYS_AUTHENTICATE key, from the same PIN source', async () => {
+    const other = await Token.open({ module: hsm.module, token: 'Mairie de Test' })
+    try {
+      let reads = 0
+      await other.login({ description: 'counting source', read: async () => (reads++, PIN_A) })
+      const signer = await Pkcs11Signer.create({ token: other, key: 'Signature PIN à chaque usage' })
+      const signatures = [await signer.sign(data, 'RSASSA-PKCS1-v1_5-SHA256'), await signer.sign(data, 'RSASSA-PSS-SHA256')]
+      expect(verifiesWithCertificate(signer.certificate, 'RSASSA-PKCS1-v1_5-SHA256', data, signatures[0]!)).toBe(true)
+      expect(verifiesWithCertificate(signer.certificate, 'RSASSA-PSS-SHA256', data, signatures[1]!)).toBe(true)
+      // One read for the login (or none if the shared login state was already there), one per signature.
+      expect(reads).toBeGreaterThanOrEqual(2)
+      expect(reads).toBeLessThanOrEqual(3)
+    } finally {
+      other.close()
+    }
+  })
+
   it('refuses a key without a certificate', async () => {
     await expect(Pkcs11Signer.create({ token, key: 'pkcs11:id=%aa;type=private' })).rejects.toMatchObject({
       code: 'KEY_NOT_FOUND',

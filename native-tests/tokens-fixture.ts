@@ -10,7 +10,8 @@ export const PIN_B = '8642-syndicat'
  * Two tokens as an agent's machine might show them:
  * "Mairie de Test" holds RSA-2048 and EC P-256 signature keys with their certificates (same CKA_ID), an
  * RSA-3072 key whose certificate has another CKA_ID (pairing by public key), the intermediate CA certificate
- * without a key, and a key generated on the token without a certificate.
+ * without a key, a key generated on the token without a certificate, and a key that wants the PIN at every
+ * signature (CKA_ALWAYS_AUTHENTICATE).
  * "Syndicat de Test" holds the expired certificate and its key.
  */
 export function createTestTokens(): SoftHsm {
@@ -49,6 +50,14 @@ export function createTestTokens(): SoftHsm {
           certFile: file('authentication-rsa2048.cert.der'),
           id: '04',
           label: 'Authentification',
+        },
+        {
+          kind: 'key-and-cert',
+          keyFile: file('revoked-rsa2048.key.der'),
+          certFile: file('revoked-rsa2048.cert.der'),
+          id: '05',
+          label: 'Signature PIN à chaque usage',
+          alwaysAuthenticate: true,
         },
         { kind: 'cert', certFile: file('intermediate.cert.der'), id: 'ca01', label: 'AC intermédiaire TEST' },
         { kind: 'generate', keyType: 'EC:prime256v1', id: 'aa', label: 'Clé sans certificat' },

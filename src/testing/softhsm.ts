@@ -15,6 +15,8 @@ export type TokenObject =
       label: string
       /** CKA_ID of the certificate when it should differ from the key's. */
       certId?: string
+      /** CKA_ALWAYS_AUTHENTICATE: the PIN is asked at every signature, as on some qualified-signature cards. */
+      alwaysAuthenticate?: boolean
     }
   /** A certificate alone (a CA certificate, or a certificate whose key is elsewhere). */
   | { kind: 'cert'; certFile: string; id: string; label: string }
@@ -71,7 +73,7 @@ export function createSoftHsm(tokens: TokenSpec[]): SoftHsm {
       }).toString()
     for (const object of token.objects) {
       if (object.kind === 'key-and-cert') {
-        tool(['--write-object', object.keyFile, '--type', 'privkey', '--id', object.id, '--label', object.label, '--usage-sign'])
+        tool(['--write-object', object.keyFile, '--type', 'privkey', '--id', object.id, '--label', object.label, '--usage-sign', ...(object.alwaysAuthenticate ? ['--always-auth'] : [])])
         tool(['--write-object', object.certFile, '--type', 'cert', '--id', object.certId ?? object.id, '--label', object.label])
       } else if (object.kind === 'cert') {
         tool(['--write-object', object.certFile, '--type', 'cert', '--id', object.id, '--label', object.label])
