@@ -17,7 +17,7 @@ export {
   type SkippedSlot,
   type ListTokensOptions,
 } from './inventory.js'
-export { pinFromEnv, pinFromFile, pinFromPrompt, pinFromUriSource, pinPad, type PinSource } from './pin.js'
+export { pinFromEnv, pinFromFile, pinFromPrompt, pinFromUriSource, pinPad, type PinSource, type PinRequest } from './pin.js'
 export { parsePkcs11Uri, formatPkcs11Uri, matchesPkcs11Uri, type Pkcs11Uri, type Pkcs11ObjectType } from './uri.js'
 export { findModules, defaultModule, resolveModule, KNOWN_MODULES, type KnownModule, type FoundModule } from './discover.js'
 export type { RawSignMechanism } from './mechanisms.js'

@@ -59,10 +59,10 @@ describe('PIN sources', () => {
     }) as unknown as NodeJS.ReadStream
     let shown = ''
     const output = { write: (text: string) => (shown += text) } as unknown as NodeJS.WriteStream
-    const pending = pinFromPrompt({ input, output, prompt: 'PIN: ' }).read()
+    const pending = pinFromPrompt({ input, output }).read({ token: 'Mairie' })
     stream.write('98x\u007f76\r')
     await expect(pending).resolves.toBe('9876')
-    expect(shown).toBe('PIN: \n')
+    expect(shown).toBe('PIN for token "Mairie": \n')
     expect(modes).toEqual([true, false])
   })
 

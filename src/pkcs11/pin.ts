@@ -9,8 +9,19 @@ import { SceauError } from '../errors.js'
 export interface PinSource {
   /** Where the PIN comes from, for messages: "environment variable SCEAU_PIN". Never the PIN. */
   readonly description: string
-  /** Reads the PIN. `undefined` means "log in through the reader's PIN pad". */
-  read(): Promise<string | undefined>
+  /**
+   * Reads the PIN. `undefined` means "log in through the reader's PIN pad". `request.token` names the token
+   * the PIN is for, so a prompt can say which card is asking.
+   */
+  read(request?: PinRequest): Promise<string | undefined>
+}
+
+/** What a PIN is asked for. */
+export interface PinRequest {
+  /** Label of the token. */
+  readonly token?: string
+  /** Why: a login, or a key that wants the PIN again for one signature. */
+  readonly purpose?: 'login' | 'signature'
 }
 
 /**
@@ -82,13 +93,15 @@ export function pinPad(): PinSource {
 export function pinFromPrompt(options: { prompt?: string; input?: NodeJS.ReadStream; output?: NodeJS.WriteStream } = {}): PinSource {
   const input = options.input ?? process.stdin
   const output = options.output ?? process.stderr
-  return source('terminal prompt', () => {
+  return source('terminal prompt', (request) => {
     if (!input.isTTY || typeof input.setRawMode !== 'function') {
       return Promise.reject(
         new SceauError('PIN_SOURCE_FAILED', 'no terminal to ask for the PIN; give it with --pin-env VAR or --pin-file FILE'),
       )
     }
-    return promptWithoutEcho(input, output, options.prompt ?? 'PIN: ')
+    const forWhat = request?.purpose === 'signature' ? ' (this key asks for it at every signature)' : ''
+    const prompt = options.prompt ?? (request?.token === undefined ? 'PIN: ' : `PIN for token "${request.token}"${forWhat}: `)
+    return promptWithoutEcho(input, output, prompt)
   })
 }
 
@@ -112,7 +125,7 @@ export function pinFromUriSource(pinSource: string): PinSource {
   })
 }
 
-function source(description: string, read: () => Promise<string | undefined>): PinSource {
+function source(description: string, read: (request?: PinRequest) => Promise<string | undefined>): PinSource {
   return Object.freeze({ description, read, toJSON: () => ({ pinSource: description }) })
 }
 

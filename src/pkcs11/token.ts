@@ -89,6 +89,7 @@ export class Token {
   readonly #pool: SessionPool
   #loggedIn = false
   #pinSource: PinSource | undefined
+  #pinTurn: Promise<unknown> = Promise.resolve()
 
   private constructor(module: Pkcs11Module, slot: SlotDescription, info: TokenDescription, sessions: number) {
     this.#module = module
@@ -162,7 +163,7 @@ export class Token {
       this.#loggedIn = true
       return
     }
-    const value = await pin.read()
+    const value = await pin.read({ token: this.info.label, purpose: 'login' })
     if (value === undefined && !before.protectedAuthenticationPath) {
       throw new SceauError(
         'PIN_REQUIRED',
@@ -330,11 +331,18 @@ export class Token {
         if (pinSource === undefined) {
           throw new SceauError('PIN_REQUIRED', `key "${key.label}" asks for the PIN at every signature; log in with a PIN source first`)
         }
-        lib.C_Login(session, CKU.CONTEXT_SPECIFIC, await pinSource.read())
+        lib.C_Login(session, CKU.CONTEXT_SPECIFIC, await this.#readPinInTurn(pinSource))
       }
       const signature = await lib.C_SignAsync(session, Buffer.from(data), Buffer.alloc(maxLength))
       return new Uint8Array(signature)
     }, context)
+  }
+
+  // Signatures in flight on several sessions must not open several PIN prompts at once: one read at a time.
+  #readPinInTurn(source: PinSource): Promise<string | undefined> {
+    const turn = this.#pinTurn.then(() => source.read({ token: this.info.label, purpose: 'signature' }))
+    this.#pinTurn = turn.catch(() => undefined)
+    return turn
   }
 
   /** The mechanisms the token lists (CKM numbers). */

@@ -73,7 +73,18 @@ export function createSoftHsm(tokens: TokenSpec[]): SoftHsm {
       }).toString()
     for (const object of token.objects) {
       if (object.kind === 'key-and-cert') {
-        tool(['--write-object', object.keyFile, '--type', 'privkey', '--id', object.id, '--label', object.label, '--usage-sign', ...(object.alwaysAuthenticate ? ['--always-auth'] : [])])
+        tool([
+          '--write-object',
+          object.keyFile,
+          '--type',
+          'privkey',
+          '--id',
+          object.id,
+          '--label',
+          object.label,
+          '--usage-sign',
+          ...(object.alwaysAuthenticate ? ['--always-auth'] : []),
+        ])
         tool(['--write-object', object.certFile, '--type', 'cert', '--id', object.certId ?? object.id, '--label', object.label])
       } else if (object.kind === 'cert') {
         tool(['--write-object', object.certFile, '--type', 'cert', '--id', object.id, '--label', object.label])
