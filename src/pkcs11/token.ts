@@ -265,20 +265,9 @@ export class Token {
    * naming the keys that are there.
    */
   async findPrivateKey(selector: string | Pkcs11Uri): Promise<TokenKeyHandle> {
-    const pattern: Pkcs11Uri =
-      typeof selector === 'string'
-        ? selector.toLowerCase().startsWith('pkcs11:')
-          ? parsePkcs11Uri(selector)
-          : { object: selector }
-        : selector
+    const pattern = toPattern(selector, 'object')
     const objectPattern = definedOnly({ object: pattern.object, id: pattern.id, vendor: pattern.vendor })
-    const tokenPattern = definedOnly({
-      token: pattern.token,
-      manufacturer: pattern.manufacturer,
-      serial: pattern.serial,
-      model: pattern.model,
-      slotId: pattern.slotId,
-    })
+    const tokenPattern = tokenPart(pattern)
     if (!matchesPkcs11Uri(tokenPattern, { ...tokenUriParts(this.info), slotId: this.slotId })) {
       throw new SceauError(
         'KEY_NOT_FOUND',
@@ -399,6 +388,23 @@ function definedOnly(uri: Pkcs11Uri): Pkcs11Uri {
   return Object.fromEntries(Object.entries(uri).filter(([, value]) => value !== undefined)) as Pkcs11Uri
 }
 
+/** A selector as a URI pattern: a `pkcs11:` URI is parsed, a plain string is a label of the given kind. */
+function toPattern(selector: string | Pkcs11Uri, plainStringIs: 'token' | 'object'): Pkcs11Uri {
+  if (typeof selector !== 'string') return selector
+  return selector.toLowerCase().startsWith('pkcs11:') ? parsePkcs11Uri(selector) : { [plainStringIs]: selector }
+}
+
+/** The attributes of a pattern that describe the token. */
+function tokenPart(pattern: Pkcs11Uri): Pkcs11Uri {
+  return definedOnly({
+    token: pattern.token,
+    manufacturer: pattern.manufacturer,
+    serial: pattern.serial,
+    model: pattern.model,
+    slotId: pattern.slotId,
+  })
+}
+
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex')
 }
@@ -409,22 +415,12 @@ function hex(bytes: Uint8Array): string {
  */
 export function slotMatches(slot: SlotDescription, selector: string | Pkcs11Uri): boolean {
   if (slot.token === undefined) return false
-  const pattern: Pkcs11Uri =
-    typeof selector === 'string'
-      ? selector.toLowerCase().startsWith('pkcs11:')
-        ? parsePkcs11Uri(selector)
-        : { token: selector }
-      : selector
-  const tokenPattern = definedOnly({
-    token: pattern.token,
-    manufacturer: pattern.manufacturer,
-    serial: pattern.serial,
-    model: pattern.model,
-    slotId: pattern.slotId,
-    // Unknown attributes stay in the pattern so a misspelt one matches nothing instead of everything.
-    vendor: pattern.vendor,
-  })
-  return matchesPkcs11Uri(tokenPattern, { ...tokenUriParts(slot.token), slotId: slot.slotId })
+  const pattern = toPattern(selector, 'token')
+  // Unknown attributes stay in the pattern so a misspelt one matches nothing instead of everything.
+  return matchesPkcs11Uri(
+    { ...tokenPart(pattern), ...(pattern.vendor === undefined ? {} : { vendor: pattern.vendor }) },
+    { ...tokenUriParts(slot.token), slotId: slot.slotId },
+  )
 }
 
 function selectSlot(slots: SlotDescription[], selector: string | Pkcs11Uri | undefined, module: string): SlotDescription {
