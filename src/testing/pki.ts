@@ -106,7 +106,9 @@ export interface TestPkiOptions {
   readonly caIssuersUrl?: string
 }
 
-const crypto = webcrypto
+// Node's webcrypto, typed as the DOM's Crypto that @peculiar/x509 declares (the DOM lib is in the program
+// through @xmldom/xmldom's types).
+const crypto = webcrypto as unknown as Crypto
 const SHA256_RSA = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -270,12 +272,14 @@ export async function createTestPki(options: TestPkiOptions = {}): Promise<TestP
             new x509.Extension(
               QC_STATEMENTS_OID,
               false,
-              encodeQcStatements({
-                compliance: true,
-                sscd: true,
-                types: ['esign'],
-                pds: [{ url: 'https://127.0.0.1/sceau-test/pds-en.pdf', language: 'en' }],
-              }),
+              new Uint8Array(
+                encodeQcStatements({
+                  compliance: true,
+                  sscd: true,
+                  types: ['esign'],
+                  pds: [{ url: 'https://127.0.0.1/sceau-test/pds-en.pdf', language: 'en' }],
+                }),
+              ),
             ),
           ]
         : []),
@@ -323,7 +327,7 @@ export async function createTestPki(options: TestPkiOptions = {}): Promise<TestP
       entries: LEAVES.flatMap((spec, index) => {
         const leaf = leaves[index]
         if (spec.revoked !== true || leaf === undefined) return []
-        const serial = new x509.X509Certificate(leaf.certificate).serialNumber
+        const serial = new x509.X509Certificate(new Uint8Array(leaf.certificate)).serialNumber
         return [{ serialNumber: serial, revocationDate: at(-HOUR / 2), reason: x509.X509CrlReason.keyCompromise }]
       }),
     },

@@ -145,7 +145,8 @@ export function describeCertificate(der: Uint8Array): CertificateInfo {
   if (certificateSpki(der) === undefined) throw malformed('the bytes are not a DER X.509 certificate')
   let cert: x509.X509Certificate
   try {
-    cert = new x509.X509Certificate(der)
+    // A copy, because @peculiar/x509 wants an ArrayBuffer-backed view (not a view on a shared or pooled buffer).
+    cert = new x509.X509Certificate(new Uint8Array(der))
   } catch (err) {
     throw malformed(`the bytes are not a DER X.509 certificate (${reason(err)})`, err)
   }
