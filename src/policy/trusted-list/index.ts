@@ -7,6 +7,7 @@
 
 export { parseTrustedList, type ParseTrustedListOptions } from './parse.js'
 export { serviceStatusAt } from './status.js'
+export { verifyTrustedListSignature, type TrustedListSignatureResult, type VerifyTrustedListSignatureOptions } from './signature.js'
 export { matchesCriteria, type CriteriaMatch, type CriteriaSubject } from './criteria.js'
 export { findServicesForCertificate, type ServiceMatch } from './find.js'
 export {
