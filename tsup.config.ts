@@ -5,12 +5,21 @@ export default defineConfig({
     index: 'src/index.ts',
     pkcs11: 'src/pkcs11/index.ts',
     signer: 'src/signer/index.ts',
+    policy: 'src/policy/index.ts',
     errors: 'src/errors.ts',
     cli: 'src/cli/main.ts',
   },
   format: ['esm', 'cjs'],
   // The CLI is a program, not an API: no declarations for it.
-  dts: { entry: { index: 'src/index.ts', pkcs11: 'src/pkcs11/index.ts', signer: 'src/signer/index.ts', errors: 'src/errors.ts' } },
+  dts: {
+    entry: {
+      index: 'src/index.ts',
+      pkcs11: 'src/pkcs11/index.ts',
+      signer: 'src/signer/index.ts',
+      policy: 'src/policy/index.ts',
+      errors: 'src/errors.ts',
+    },
+  },
   sourcemap: true,
   clean: true,
   target: 'node20',

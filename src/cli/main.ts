@@ -6,11 +6,13 @@ import { SceauError } from '../errors.js'
 import { refusePinArgument } from './args.js'
 import { errorJson, errorLine, EXIT } from './exit-codes.js'
 import type { CommandIo } from './io.js'
+import { checkCertCommand } from './check-cert.js'
 import { tokensCommand } from './tokens.js'
 import { VERSION } from '../version.js'
 
 const COMMANDS: Readonly<Record<string, (argv: string[], io: CommandIo) => Promise<number>>> = {
   tokens: tokensCommand,
+  'check-cert': checkCertCommand,
 }
 
 const HELP = `sceau ${VERSION} — sign and verify documents of French public bodies with RGS/eIDAS certificates
@@ -18,6 +20,11 @@ const HELP = `sceau ${VERSION} — sign and verify documents of French public bo
 Commands:
   sceau tokens [--module PATH|ID] [--token URI|LABEL] [--pin-env VAR | --pin-file FILE | --pin-prompt] [--json]
       List the tokens a PKCS#11 module sees, their certificates and keys, each with its pkcs11: URI.
+  sceau check-cert (CERT | pkcs11:URI [--module PATH]) [--trust PEM]... [--intermediates PEM]... [--tsl TL.xml]...
+                   [--crl CRL]... [--ocsp] [--no-crl-fetch] [--no-revocation-check] [--at ISO-DATE]
+                   [--profile rgs2-signature|eidas-qes|eidas-qualified|none] [--policy-oid OID]... [--json]
+      Can this certificate sign this kind of document at this date, and why not: chain, revocation,
+      qualification (from the trusted list when given) and the profile's checks.
 
 Exit codes: 0 success, 1 negative verdict, 2 usage or input error, 3 indeterminate.
 A PIN is never accepted on the command line.`

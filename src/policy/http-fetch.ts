@@ -1,5 +1,5 @@
 /**
- * The one HTTP call revocation checking makes: POST a DER body, read a bounded DER answer.
+ * The HTTP calls revocation checking makes: POST a DER body (OCSP) or GET a file (CRL), and read a bounded answer.
  *
  * @packageDocumentation
  */
@@ -31,6 +31,23 @@ export interface PostDerOptions {
  * ```
  */
 export function postDer(url: string, body: Uint8Array, options: PostDerOptions): Promise<Uint8Array> {
+  return exchange(url, body, options)
+}
+
+/**
+ * GETs an http(s) URL (a CRL distribution point) and returns the answer's bytes, with the same time and size
+ * bounds and errors as {@link postDer}.
+ *
+ * @example
+ * ```ts
+ * const crl = await getBytes('http://crl.example.fr/ac.crl', { timeoutMs: 10_000, maxBytes: 50 * 1024 * 1024 })
+ * ```
+ */
+export function getBytes(url: string, options: Omit<PostDerOptions, 'contentType'> = {}): Promise<Uint8Array> {
+  return exchange(url, undefined, options)
+}
+
+function exchange(url: string, body: Uint8Array | undefined, options: Partial<PostDerOptions>): Promise<Uint8Array> {
   const timeoutMs = options.timeoutMs ?? 10_000
   const maxBytes = options.maxBytes ?? 1024 * 1024
   let target: URL
@@ -64,7 +81,12 @@ export function postDer(url: string, body: Uint8Array, options: PostDerOptions):
     )
     const request = client.request(
       target,
-      { method: 'POST', headers: { 'Content-Type': options.contentType, 'Content-Length': body.length, Accept: '*/*' } },
+      body === undefined
+        ? { method: 'GET', headers: { Accept: '*/*' } }
+        : {
+            method: 'POST',
+            headers: { 'Content-Type': options.contentType ?? 'application/octet-stream', 'Content-Length': body.length, Accept: '*/*' },
+          },
       (response) => {
         if (response.statusCode !== 200) {
           response.resume()
@@ -96,7 +118,7 @@ export function postDer(url: string, body: Uint8Array, options: PostDerOptions):
     request.on('error', (err) =>
       finish(new SceauError('ABORTED', `request to ${url} failed: ${err.message}`, { cause: err, details: { url } })),
     )
-    request.end(body)
+    request.end(body === undefined ? undefined : Buffer.from(body))
   })
 }
 

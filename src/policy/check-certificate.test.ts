@@ -1,0 +1,121 @@
+import 'reflect-metadata'
+import { readFileSync } from 'node:fs'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { createTestPki, type TestPki } from '../testing/pki.js'
+import { startOcspResponder } from '../testing/ocsp-responder.js'
+import { describeCertificate } from '../x509/describe.js'
+import { readCertificates } from '../x509/pem.js'
+import { checkCertificate, type CheckCertificateOptions } from './check-certificate.js'
+import { postDer } from './http-fetch.js'
+import { parseTrustedList } from './trusted-list/index.js'
+
+let pki: TestPki
+let base: CheckCertificateOptions
+
+beforeAll(async () => {
+  pki = await createTestPki()
+  base = {
+    at: pki.now,
+    anchors: [pki.root.certificate],
+    intermediates: [pki.intermediate.certificate],
+    revocation: { crls: [pki.crl], fetchCrls: false },
+  }
+})
+
+const leaf = (name: string): Uint8Array => pki.leaf(name).certificate
+
+describe('checkCertificate on the test PKI', () => {
+  it('passes an agent signature certificate, saying the trusted list was not consulted', async () => {
+    const report = await checkCertificate(leaf('signature-rsa2048'), base)
+    expect(report.indication).toBe('TOTAL_PASSED')
+    expect(report.qualification).toMatchObject({ value: 'QC_FOR_ESIG_QSCD', source: 'certificate', trustedListConsulted: false })
+    expect(report.chain.map((element) => element.subject)).toEqual([
+      describeCertificate(leaf('signature-rsa2048')).subject,
+      describeCertificate(pki.intermediate.certificate).subject,
+      describeCertificate(pki.root.certificate).subject,
+    ])
+    expect(report.revocation).toEqual({ status: 'pass', sources: ['crl (given)'] })
+    expect(report.warnings.join('\n')).toMatch(/trusted list/i)
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report)
+  })
+
+  it('names a revoked certificate plainly', async () => {
+    const report = await checkCertificate(leaf('revoked-rsa2048'), base)
+    expect(report).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'REVOKED' })
+    expect(report.checks.find((check) => check.status === 'fail')?.reason).toMatch(/revoked.*keyCompromise/)
+  })
+
+  it('names an expired certificate plainly', async () => {
+    const report = await checkCertificate(leaf('expired-rsa2048'), base)
+    expect(report).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'EXPIRED' })
+    expect(report.checks.some((check) => check.status === 'fail' && /expired/.test(check.reason))).toBe(true)
+  })
+
+  it('refuses an authentication-only certificate for a signature', async () => {
+    const report = await checkCertificate(leaf('authentication-rsa2048'), base)
+    expect(report).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'POLICY_FAILURE' })
+  })
+
+  it('is indeterminate without revocation data, and passes only when the caller waives the check', async () => {
+    const none = await checkCertificate(leaf('signature-ec-p256'), { ...base, revocation: { fetchCrls: false } })
+    expect(none).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'REVOCATION_UNAVAILABLE' })
+    const waived = await checkCertificate(leaf('signature-ec-p256'), { ...base, revocation: { waive: true } })
+    expect(waived.indication).toBe('TOTAL_PASSED')
+    expect(waived.revocation.status).toBe('waived')
+    expect(waived.warnings).toContain('revocation not checked: waived by the caller')
+  })
+
+  it('is indeterminate without a path to a trust anchor', async () => {
+    const report = await checkCertificate(leaf('signature-rsa2048'), { ...base, anchors: [leaf('signature-ec-p256')] })
+    expect(report).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'NO_CERTIFICATE_CHAIN_FOUND' })
+  })
+
+  it('fetches the CRL named by the distribution point when none is given', async () => {
+    const asked: string[] = []
+    const report = await checkCertificate(leaf('revoked-rsa2048'), {
+      ...base,
+      revocation: { getCrl: async (url) => (asked.push(url), pki.crl) },
+    })
+    expect(asked).toContain(pki.urls.crl)
+    expect(report.subIndication).toBe('REVOKED')
+  })
+
+  it('asks OCSP when told to, against a real responder on 127.0.0.1', async () => {
+    const serial = describeCertificate(leaf('signature-rsa2048')).serialNumber
+    const responder = await startOcspResponder({ issuer: pki.intermediate, statuses: new Map([[serial, 'good']]) })
+    try {
+      const report = await checkCertificate(leaf('signature-rsa2048'), {
+        ...base,
+        intermediates: [pki.intermediate.certificate],
+        revocation: {
+          fetchCrls: false,
+          ocsp: true,
+          postOcsp: (_url, body) => postDer(responder.url, body, { contentType: 'application/ocsp-request' }),
+        },
+      })
+      expect(report.checks.find((check) => check.id === 'revocation.ocsp' && check.subject?.includes('signature-rsa2048'))?.status).toBe(
+        'pass',
+      )
+    } finally {
+      await responder.close()
+    }
+  })
+})
+
+describe('checkCertificate on real French data', () => {
+  it('qualifies an ANTS agent certificate from the French trusted list and accepts it for Hélios', async () => {
+    const tl = parseTrustedList(readFileSync(new URL('../../fixtures/tl/FR-TL-seq112-2023-02-23.xml', import.meta.url)))
+    const [jorry] = readCertificates(
+      readFileSync(new URL('../../fixtures/policy/Mathieu-JORRY-3310003898jm__3727ba76.pem', import.meta.url)),
+    )
+    const report = await checkCertificate(jorry!, {
+      at: new Date('2023-03-01T12:00:00Z'),
+      trustedLists: [tl],
+      revocation: { waive: true },
+      profile: 'rgs2-signature',
+    })
+    expect(report.qualification).toMatchObject({ value: 'QC_FOR_ESIG_QSCD', source: 'trusted-list', trustedListConsulted: true })
+    expect(report.chain).toHaveLength(2)
+    expect(report.indication).toBe('TOTAL_PASSED')
+  })
+})

@@ -1,0 +1,277 @@
+import { SceauError } from '../errors.js'
+import { describeCertificate } from '../x509/describe.js'
+import { buildChain, type ChainElement } from './chain.js'
+import { worst, type Check, type CheckStatus } from './check.js'
+import { checkCrl, MAX_CRL_BYTES, parseCrl, type ParsedCrl } from './crl.js'
+import { getBytes } from './http-fetch.js'
+import { checkOcsp, type OcspCache, type OcspFetch } from './ocsp.js'
+import { evaluateProfile, type ProfileName } from './profiles.js'
+import { qualifyCertificate, type Qualification } from './qualification.js'
+import type { TrustedList } from './trusted-list/index.js'
+import { SERVICE_TYPES } from './trusted-list/index.js'
+
+/** How revocation is checked. */
+export interface RevocationOptions {
+  /** CRLs at hand (DER or PEM); used first. */
+  readonly crls?: readonly Uint8Array[]
+  /** Fetch the CRLs named by the certificates' distribution points when none at hand covers them. Default true. */
+  readonly fetchCrls?: boolean
+  /** Ask the OCSP responders named by the certificates. Default false (CRLs are the French CAs' primary source). */
+  readonly ocsp?: boolean
+  /**
+   * Skip revocation entirely. Without revocation data the verdict is indeterminate; this waiver is the caller's
+   * explicit decision and the report says it was made.
+   */
+  readonly waive?: boolean
+  /** Network access for CRLs (GET) — injected in tests, bounded by default (10 s, 50 MB). */
+  readonly getCrl?: (url: string) => Promise<Uint8Array>
+  /** Network access for OCSP (POST). */
+  readonly postOcsp?: OcspFetch
+  readonly ocspCache?: OcspCache
+}
+
+/** Options of {@link checkCertificate}. */
+export interface CheckCertificateOptions {
+  /** The date the certificate is judged at: the signing time, or now. */
+  readonly at: Date
+  /** Trust anchors, DER. When none are given, the CA/QC service certificates of `trustedLists` are the anchors. */
+  readonly anchors?: readonly Uint8Array[]
+  /** Candidate intermediate CAs, DER (from a token, a signature, a bundle). */
+  readonly intermediates?: readonly Uint8Array[]
+  /** Parsed trusted lists (the French TL first). */
+  readonly trustedLists?: readonly TrustedList[]
+  /** Which profile the certificate must meet. Default `rgs2-signature`. */
+  readonly profile?: ProfileName
+  /** Policy OIDs the caller accepts in addition to the built-in RGS list. */
+  readonly acceptedPolicyOids?: readonly string[]
+  readonly revocation?: RevocationOptions
+  /**
+   * What verifying the trusted lists' own signatures found (see `verifyTrustedListSignature`); reported as they
+   * are. When lists are given without these, the report warns that their signatures were not checked.
+   */
+  readonly trustedListChecks?: readonly Check[]
+}
+
+/** ETSI-style overall verdict. */
+export type Indication = 'TOTAL_PASSED' | 'TOTAL_FAILED' | 'INDETERMINATE'
+
+/** The report of {@link checkCertificate}: JSON-serialisable, for a UI or a CI log. */
+export interface CertificateReport {
+  readonly indication: Indication
+  /** Why, when not passed: REVOKED, EXPIRED, NOT_YET_VALID, NO_CERTIFICATE_CHAIN_FOUND, CHAIN_CONSTRAINTS_FAILURE, REVOCATION_UNAVAILABLE, POLICY_FAILURE. */
+  readonly subIndication?: string
+  /** ISO 8601. */
+  readonly at: string
+  readonly profile: ProfileName
+  readonly certificate: {
+    readonly subject: string
+    readonly issuer: string
+    readonly serialNumber: string
+    readonly notBefore: string
+    readonly notAfter: string
+    readonly keyUsage: readonly string[]
+    readonly policies: readonly string[]
+    readonly fingerprintSha256: string
+  }
+  /** Leaf first, anchor last (ISO dates, no DER). */
+  readonly chain: readonly Omit<ChainElement, 'der'>[]
+  readonly qualification: {
+    readonly value: Qualification
+    readonly atIssuance: Qualification
+    readonly source: string
+    readonly trustedListConsulted: boolean
+  }
+  readonly revocation: { readonly status: CheckStatus | 'waived'; readonly sources: readonly string[] }
+  /** Every named check, in the order they were made. */
+  readonly checks: readonly Check[]
+  /** The reasons of the warning checks, for a quick read ("expires in 12 days"). */
+  readonly warnings: readonly string[]
+}
+
+/**
+ * Answers "can this certificate sign this kind of document, at this date, and why not": builds and checks the
+ * chain, checks revocation, qualifies the certificate (from the trusted lists when given) and applies a profile.
+ * Verdicts are returned, never thrown; only unusable input throws.
+ *
+ * @example
+ * ```ts
+ * const report = await checkCertificate(certDer, { at: new Date(), trustedLists: [frTl], profile: 'rgs2-signature' })
+ * if (report.indication !== 'TOTAL_PASSED') console.log(report.subIndication, report.checks.filter((c) => c.status !== 'pass'))
+ * ```
+ */
+export async function checkCertificate(certificate: Uint8Array, options: CheckCertificateOptions): Promise<CertificateReport> {
+  const { at } = options
+  if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw new SceauError('USAGE', 'checkCertificate needs a valid `at` date')
+  const info = describeCertificate(certificate)
+  const profile = options.profile ?? 'rgs2-signature'
+  const anchors = options.anchors?.length ? options.anchors : anchorsFromTrustedLists(options.trustedLists ?? [])
+  const checks: Check[] = [...(options.trustedListChecks ?? [])]
+  if ((options.trustedLists?.length ?? 0) > 0 && options.trustedListChecks === undefined) {
+    checks.push({
+      id: 'tl.signature',
+      status: 'warning',
+      reason: "the trusted lists' signatures were not checked (no signing certificates given)",
+    })
+  }
+  if (anchors.length === 0) {
+    checks.push({ id: 'chain.anchors', status: 'indeterminate', reason: 'no trust anchor given (--trust PEM or --tsl TL.xml)' })
+  }
+  const chain = buildChain(certificate, { anchors, intermediates: options.intermediates ?? [], at })
+  checks.push(...chain.checks)
+
+  const revocation = await checkRevocation(chain.chain, at, options.revocation ?? {})
+  checks.push(...revocation.checks)
+
+  const qualification = qualifyCertificate(certificate, { trustedLists: options.trustedLists, at })
+  checks.push(...qualification.checks)
+  checks.push(...evaluateProfile(profile, { certificate, qualification, at, acceptedPolicyOids: options.acceptedPolicyOids }))
+
+  const status = worst(checks)
+  return {
+    indication: status === 'fail' ? 'TOTAL_FAILED' : status === 'indeterminate' ? 'INDETERMINATE' : 'TOTAL_PASSED',
+    subIndication: subIndicationOf(checks, status),
+    at: at.toISOString(),
+    profile,
+    certificate: {
+      subject: info.subject,
+      issuer: info.issuer,
+      serialNumber: info.serialNumber,
+      notBefore: info.notBefore.toISOString(),
+      notAfter: info.notAfter.toISOString(),
+      keyUsage: info.keyUsage,
+      policies: info.policies,
+      fingerprintSha256: info.fingerprintSha256,
+    },
+    chain: chain.chain.map(({ der: _der, ...element }) => element),
+    qualification: {
+      value: qualification.qualification,
+      atIssuance: qualification.atIssuance,
+      source: qualification.source,
+      trustedListConsulted: qualification.trustedListConsulted,
+    },
+    revocation: { status: revocation.status, sources: revocation.sources },
+    checks,
+    warnings: checks.filter((check) => check.status === 'warning').map((check) => check.reason),
+  }
+}
+
+/** The certificates of the CA/QC (and national root) services of the lists, as trust anchors. */
+export function anchorsFromTrustedLists(lists: readonly TrustedList[]): Uint8Array[] {
+  const types: string[] = [SERVICE_TYPES.caQc, SERVICE_TYPES.nationalRootCaQc]
+  return lists.flatMap((list) =>
+    list.providers.flatMap((provider) =>
+      provider.services.flatMap((service) =>
+        // Withdrawn services stay anchors: a certificate issued while the service was granted must still chain;
+        // the qualification step judges the status at issuance and at the validation date.
+        [service, ...service.history]
+          .filter((entry) => types.includes(entry.typeIdentifier))
+          .flatMap((entry) => entry.digitalIdentity.certificates),
+      ),
+    ),
+  )
+}
+
+interface RevocationResult {
+  readonly status: CheckStatus | 'waived'
+  readonly sources: string[]
+  readonly checks: Check[]
+}
+
+async function checkRevocation(chain: readonly ChainElement[], at: Date, options: RevocationOptions): Promise<RevocationResult> {
+  if (options.waive) {
+    return {
+      status: 'waived',
+      sources: [],
+      checks: [{ id: 'revocation.waived', status: 'warning', reason: 'revocation not checked: waived by the caller' }],
+    }
+  }
+  // The leaf only, for now: CA certificates' own revocation (root CRLs / ARLs) is reported as not checked.
+  const pairs = chain.slice(0, 1).map((element, index) => ({ certificate: element.der, issuer: chain[index + 1]?.der }))
+  if (pairs.length === 0 || pairs.some((pair) => pair.issuer === undefined)) {
+    return {
+      status: 'indeterminate',
+      sources: [],
+      checks: [{ id: 'revocation', status: 'indeterminate', reason: 'revocation cannot be checked without the issuer certificate' }],
+    }
+  }
+  const given: ParsedCrl[] = (options.crls ?? []).map((crl) => parseCrl(crl))
+  const checks: Check[] = []
+  const sources = new Set<string>()
+  for (const { certificate, issuer } of pairs as { certificate: Uint8Array; issuer: Uint8Array }[]) {
+    checks.push(await revocationOf(certificate, issuer, at, given, options, sources))
+  }
+  const status = worst(checks)
+  if (chain.length > 2) {
+    checks.push({ id: 'revocation.ca', status: 'warning', reason: 'the revocation of the intermediate CA certificates was not checked' })
+  }
+  return { status, sources: [...sources], checks }
+}
+
+async function revocationOf(
+  certificate: Uint8Array,
+  issuer: Uint8Array,
+  at: Date,
+  given: ParsedCrl[],
+  options: RevocationOptions,
+  sources: Set<string>,
+): Promise<Check> {
+  const info = describeCertificate(certificate)
+  let crlCheck = given.length > 0 ? checkCrl(certificate, issuer, given, { at }) : undefined
+  if (crlCheck !== undefined && crlCheck.status !== 'indeterminate') {
+    sources.add('crl (given)')
+    return crlCheck
+  }
+  if (options.fetchCrls !== false && info.crlDistributionPoints.length > 0) {
+    const fetched: ParsedCrl[] = []
+    const problems: string[] = []
+    for (const url of info.crlDistributionPoints.filter((u) => /^https?:/i.test(u))) {
+      try {
+        const bytes = options.getCrl ? await options.getCrl(url) : await getBytes(url, { timeoutMs: 10_000, maxBytes: MAX_CRL_BYTES })
+        fetched.push(parseCrl(bytes))
+        sources.add(`crl ${url}`)
+        break
+      } catch (err) {
+        problems.push(`${url}: ${err instanceof Error ? err.message : String(err)}`)
+      }
+    }
+    if (fetched.length > 0) {
+      crlCheck = checkCrl(certificate, issuer, [...given, ...fetched], { at })
+      if (crlCheck.status !== 'indeterminate') return crlCheck
+    } else if (problems.length > 0 && crlCheck === undefined) {
+      crlCheck = {
+        id: 'revocation.crl',
+        status: 'indeterminate',
+        reason: `no CRL could be fetched (${problems.join('; ')})`,
+        subject: info.subject,
+      }
+    }
+  }
+  if (options.ocsp && info.ocspUrls.length > 0) {
+    const ocsp = await checkOcsp(certificate, issuer, { at, fetch: options.postOcsp, cache: options.ocspCache })
+    sources.add(`ocsp ${info.ocspUrls[0] ?? ''}`)
+    if (ocsp.status !== 'indeterminate' || crlCheck === undefined) {
+      return { id: 'revocation.ocsp', status: ocsp.status, reason: ocsp.reason, subject: info.subject }
+    }
+  }
+  return (
+    crlCheck ?? {
+      id: 'revocation',
+      status: 'indeterminate',
+      reason: 'no revocation data: give a CRL (--crl), allow fetching, or ask OCSP (--ocsp)',
+      subject: info.subject,
+    }
+  )
+}
+
+function subIndicationOf(checks: readonly Check[], status: CheckStatus): string | undefined {
+  if (status === 'pass' || status === 'warning') return undefined
+  const first = checks.find((check) => check.status === status)
+  if (first === undefined) return undefined
+  if (first.id.startsWith('revocation')) return status === 'fail' ? 'REVOKED' : 'REVOCATION_UNAVAILABLE'
+  if (first.id === 'validity.notAfter' || /expired/i.test(first.reason)) return 'EXPIRED'
+  if (first.id === 'validity.notBefore') return 'NOT_YET_VALID'
+  if (first.id === 'chain.build' || first.id === 'chain.anchors') return 'NO_CERTIFICATE_CHAIN_FOUND'
+  if (first.id.startsWith('chain.') || first.id.startsWith('issuer.') || first.id.startsWith('extensions.'))
+    return 'CHAIN_CONSTRAINTS_FAILURE'
+  return 'POLICY_FAILURE'
+}
