@@ -44,10 +44,11 @@ describe('the built package', () => {
       'check.mjs',
       `import { SceauError } from 'sceau/errors'
        import { parsePkcs11Uri, findModules } from 'sceau/pkcs11'
+       import { PROFILE_NAMES } from 'sceau/policy'
        let err; try { parsePkcs11Uri('pkcs11:slot-id=x') } catch (e) { err = e }
-       console.log(JSON.stringify({ instance: err instanceof SceauError, modules: Array.isArray(findModules()) }))`,
+       console.log(JSON.stringify({ instance: err instanceof SceauError, modules: Array.isArray(findModules()), profiles: PROFILE_NAMES.length }))`,
     )
-    expect(JSON.parse(out)).toEqual({ instance: true, modules: true })
+    expect(JSON.parse(out)).toEqual({ instance: true, modules: true, profiles: 4 })
   })
 
   it('does not load the native addon until a module is opened', () => {
