@@ -25,7 +25,7 @@ async function run(...args: string[]): Promise<{ code: number; stdout: string; s
   return { code, stdout: io.stdout, stderr: io.stderr }
 }
 
-const trust = () => ['--trust', pki('root.pem'), '--intermediates', pki('intermediate.pem')]
+const trust = () => ['--trust', pki('root.pem'), '--intermediates', pki('intermediate.pem'), '--crl', pki('root-crl.der')]
 
 beforeAll(() => {
   hsm = createTestTokens()
@@ -67,7 +67,18 @@ describe('sceau check-cert', () => {
 
   it('reads the certificate from a token by its pkcs11: URI and takes the CA certificate the token holds', async () => {
     const uri = 'pkcs11:token=Mairie%20de%20Test;object=Signature%20RSA;type=cert'
-    const { code, stdout, stderr } = await run(uri, '--module', hsm.module, '--trust', pki('root.pem'), '--crl', pki('crl.der'), '--json')
+    const { code, stdout, stderr } = await run(
+      uri,
+      '--module',
+      hsm.module,
+      '--trust',
+      pki('root.pem'),
+      '--crl',
+      pki('crl.der'),
+      '--crl',
+      pki('root-crl.der'),
+      '--json',
+    )
     expect(stderr).toBe('')
     expect(code).toBe(0)
     expect(JSON.parse(stdout).chain).toHaveLength(3)

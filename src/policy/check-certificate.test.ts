@@ -18,7 +18,7 @@ beforeAll(async () => {
     at: pki.now,
     anchors: [pki.root.certificate],
     intermediates: [pki.intermediate.certificate],
-    revocation: { crls: [pki.crl], fetchCrls: false },
+    revocation: { crls: [pki.crl, pki.rootCrl], fetchCrls: false },
   }
 })
 
@@ -35,6 +35,8 @@ describe('checkCertificate on the test PKI', () => {
       describeCertificate(pki.root.certificate).subject,
     ])
     expect(report.revocation).toEqual({ status: 'pass', sources: ['crl (given)'] })
+    // The leaf's status from the intermediate's CRL, the intermediate's from the root's.
+    expect(report.checks.filter((check) => check.id === 'revocation.crl').map((check) => check.status)).toEqual(['pass', 'pass'])
     expect(report.warnings.join('\n')).toMatch(/trusted list/i)
     expect(JSON.parse(JSON.stringify(report))).toEqual(report)
   })
@@ -56,6 +58,14 @@ describe('checkCertificate on the test PKI', () => {
     expect(report).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'POLICY_FAILURE' })
   })
 
+  it('is indeterminate when an intermediate CA has no revocation data', async () => {
+    const report = await checkCertificate(leaf('signature-rsa2048'), { ...base, revocation: { crls: [pki.crl], fetchCrls: false } })
+    expect(report).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'REVOCATION_UNAVAILABLE' })
+    expect(report.checks.find((check) => check.status === 'indeterminate')?.subject).toBe(
+      describeCertificate(pki.intermediate.certificate).subject,
+    )
+  })
+
   it('is indeterminate without revocation data, and passes only when the caller waives the check', async () => {
     const none = await checkCertificate(leaf('signature-ec-p256'), { ...base, revocation: { fetchCrls: false } })
     expect(none).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'REVOCATION_UNAVAILABLE' })
@@ -74,9 +84,9 @@ describe('checkCertificate on the test PKI', () => {
     const asked: string[] = []
     const report = await checkCertificate(leaf('revoked-rsa2048'), {
       ...base,
-      revocation: { getCrl: async (url) => (asked.push(url), pki.crl) },
+      revocation: { getCrl: async (url) => (asked.push(url), url === pki.urls.rootCrl ? pki.rootCrl : pki.crl) },
     })
-    expect(asked).toContain(pki.urls.crl)
+    expect(asked).toEqual([pki.urls.crl, pki.urls.rootCrl])
     expect(report.subIndication).toBe('REVOKED')
   })
 

@@ -68,6 +68,8 @@ export interface TestLeaf extends TestCredential {
 /** Where the test certificates say their CRL, OCSP responder and issuer certificate are. */
 export interface TestPkiUrls {
   readonly crl: string
+  /** The root's CRL (its authority revocation list), written in the intermediate. */
+  readonly rootCrl: string
   readonly ocsp: string
   readonly caIssuers: string
 }
@@ -83,6 +85,8 @@ export interface TestPki {
   readonly leaves: readonly TestLeaf[]
   /** CRL of the intermediate (DER): revoked-rsa2048 for keyCompromise; thisUpdate now, nextUpdate now + 7 days. */
   readonly crl: Uint8Array
+  /** CRL of the root (DER), listing no CA: lets the intermediate's own revocation be checked. */
+  readonly rootCrl: Uint8Array
   readonly urls: TestPkiUrls
   /**
    * The leaf of that name.
@@ -204,6 +208,7 @@ export async function createTestPki(options: TestPkiOptions = {}): Promise<TestP
   const at = (offset: number): Date => new Date(now.getTime() + offset)
   const urls: TestPkiUrls = {
     crl: options.crlUrl ?? 'http://127.0.0.1/sceau-test/intermediate.crl',
+    rootCrl: 'http://127.0.0.1/sceau-test/root.crl',
     ocsp: options.ocspUrl ?? 'http://127.0.0.1/sceau-test/ocsp',
     caIssuers: options.caIssuersUrl ?? 'http://127.0.0.1/sceau-test/intermediate.cer',
   }
@@ -250,6 +255,7 @@ export async function createTestPki(options: TestPkiOptions = {}): Promise<TestP
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
         // anyPolicy, as real French issuing CAs do, so RFC 5280 policy processing lets the leaves' policies through.
         new x509.CertificatePolicyExtension(['2.5.29.32.0']),
+        new x509.CRLDistributionPointsExtension([urls.rootCrl]),
         intermediateSki,
         new x509.AuthorityKeyIdentifierExtension(rootSki.keyId),
       ],
@@ -334,6 +340,22 @@ export async function createTestPki(options: TestPkiOptions = {}): Promise<TestP
     crypto,
   )
 
+  const rootCrl = await x509.X509CrlGenerator.create(
+    {
+      issuer: root.subjectName,
+      thisUpdate: now,
+      nextUpdate: at(30 * DAY),
+      signingAlgorithm: SHA256_RSA,
+      signingKey: rootKeys.privateKey,
+      extensions: [
+        new x509.AuthorityKeyIdentifierExtension(rootSki.keyId),
+        new x509.Extension('2.5.29.20', false, AsnConvert.serialize(new CRLNumber(1))),
+      ],
+      entries: [],
+    },
+    crypto,
+  )
+
   const rootCredential = await credential(root, rootKeys, rootSpec)
   const intermediateCredential = await credential(intermediate, intermediateKeys, intermediateSpec)
   return {
@@ -342,6 +364,7 @@ export async function createTestPki(options: TestPkiOptions = {}): Promise<TestP
     intermediate: intermediateCredential,
     leaves,
     crl: new Uint8Array(crl.rawData),
+    rootCrl: new Uint8Array(rootCrl.rawData),
     urls,
     leaf(name) {
       const found = leaves.find((leaf) => leaf.name === name)
@@ -358,7 +381,7 @@ export async function createTestPki(options: TestPkiOptions = {}): Promise<TestP
 
 /**
  * Writes the test PKI into `dir` (created if needed), in the forms pkcs11-tool and openssl read:
- * `root.pem`, `intermediate.pem`, `root.cert.der`, `intermediate.cert.der`, `crl.der`, `crl.pem`, and per leaf
+ * `root.pem`, `intermediate.pem`, `root.cert.der`, `intermediate.cert.der`, `crl.der`, `crl.pem`, `root-crl.der`, and per leaf
  * `<leaf>.cert.der`, `<leaf>.cert.pem` and `<leaf>.key.der` (PKCS#8, mode 0600).
  *
  * @example
@@ -376,6 +399,7 @@ export async function writeTestPki(pki: TestPki, dir: string): Promise<void> {
     ['root.cert.der', pki.root.certificate],
     ['intermediate.cert.der', pki.intermediate.certificate],
     ['crl.der', pki.crl],
+    ['root-crl.der', pki.rootCrl],
     ['crl.pem', derToPem(pki.crl, 'X509 CRL')],
     ...pki.leaves.flatMap((leaf): Array<[string, string | Uint8Array, number?]> => [
       [`${leaf.name}.cert.der`, leaf.certificate],
