@@ -7,12 +7,14 @@ import { refusePinArgument } from './args.js'
 import { errorJson, errorLine, EXIT } from './exit-codes.js'
 import type { CommandIo } from './io.js'
 import { checkCertCommand } from './check-cert.js'
+import { doctorCommand } from './doctor.js'
 import { tokensCommand } from './tokens.js'
 import { VERSION } from '../version.js'
 
 const COMMANDS: Readonly<Record<string, (argv: string[], io: CommandIo) => Promise<number>>> = {
   tokens: tokensCommand,
   'check-cert': checkCertCommand,
+  doctor: doctorCommand,
 }
 
 const HELP = `sceau ${VERSION} — sign and verify documents of French public bodies with RGS/eIDAS certificates
@@ -25,6 +27,9 @@ Commands:
                    [--profile rgs2-signature|eidas-qes|eidas-qualified|none] [--policy-oid OID]... [--json]
       Can this certificate sign this kind of document at this date, and why not: chain, revocation,
       qualification (from the trusted list when given) and the profile's checks.
+  sceau doctor [--module PATH|ID]... [--tsl TL.xml]... [--at ISO-DATE] [--pin-env VAR | --pin-file FILE | --pin-prompt] [--json]
+      Before a deadline: driver, tokens, PIN tries left, which certificate can sign which kind of document,
+      when each expires, and what to do about each problem.
 
 Exit codes: 0 success, 1 negative verdict, 2 usage or input error, 3 indeterminate.
 A PIN is never accepted on the command line.`
