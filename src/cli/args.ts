@@ -15,10 +15,13 @@ export function parseCommand<T extends NonNullable<ParseArgsConfig['options']>>(
  * The PIN source the options name. There is deliberately no `--pin VALUE`: a command line is visible to
  * every user of the machine (`ps`) and lands in shell histories.
  */
-export function pinSourceFrom(values: { 'pin-env'?: string; 'pin-file'?: string; 'pin-prompt'?: boolean }): PinSource | undefined {
+export function pinSourceFrom(
+  values: { 'pin-env'?: string; 'pin-file'?: string; 'pin-prompt'?: boolean },
+  env: NodeJS.ProcessEnv,
+): PinSource | undefined {
   const given = [values['pin-env'], values['pin-file'], values['pin-prompt'] ? 'prompt' : undefined].filter((v) => v !== undefined)
   if (given.length > 1) throw new SceauError('USAGE', 'give the PIN one way only: --pin-env VAR, --pin-file FILE or --pin-prompt')
-  if (values['pin-env'] !== undefined) return pinFromEnv(values['pin-env'])
+  if (values['pin-env'] !== undefined) return pinFromEnv(values['pin-env'], env)
   if (values['pin-file'] !== undefined) return pinFromFile(values['pin-file'])
   if (values['pin-prompt']) return pinFromPrompt()
   return undefined

@@ -94,7 +94,7 @@ export async function doctorCommand(argv: string[], io: CommandIo): Promise<numb
   )
   const at = values.at === undefined ? new Date() : new Date(values.at)
   if (Number.isNaN(at.getTime())) throw new SceauError('USAGE', `--at "${values.at}" is not an ISO 8601 date`)
-  const pin = pinSourceFrom(values)
+  const pin = pinSourceFrom(values, io.env)
   const lists = await Promise.all(
     (values.tsl ?? []).map(async (file) => {
       const list = parseTrustedList(await readInput(file), { file })

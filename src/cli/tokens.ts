@@ -27,7 +27,7 @@ export async function tokensCommand(argv: string[], io: CommandIo): Promise<numb
   const uri = values.token?.toLowerCase().startsWith('pkcs11:') ? parsePkcs11Uri(values.token) : undefined
   const modulePath = values.module ?? uri?.modulePath
   const module = modulePath === undefined ? defaultModule({ env: io.env }) : resolveModule(modulePath, { env: io.env })
-  const pin = pinSourceFrom(values) ?? (uri?.pinSource === undefined ? undefined : pinFromUriSource(uri.pinSource))
+  const pin = pinSourceFrom(values, io.env) ?? (uri?.pinSource === undefined ? undefined : pinFromUriSource(uri.pinSource))
   const inventory = await listTokens({ module: module.path, token: values.token, pin })
   if (values.json) io.out(JSON.stringify(inventory, null, 2))
   else io.out(renderInventory(inventory))

@@ -6,6 +6,7 @@ import { startOcspResponder } from '../testing/ocsp-responder.js'
 import { describeCertificate } from '../x509/describe.js'
 import { readCertificates } from '../x509/pem.js'
 import { checkCertificate, type CheckCertificateOptions } from './check-certificate.js'
+import { CrlCache } from './crl-cache.js'
 import { postDer } from './http-fetch.js'
 import { parseTrustedList } from './trusted-list/index.js'
 
@@ -88,6 +89,24 @@ describe('checkCertificate on the test PKI', () => {
     })
     expect(asked).toEqual([pki.urls.crl, pki.urls.rootCrl])
     expect(report.subIndication).toBe('REVOKED')
+  })
+
+  it('downloads a CRL once for a batch of checks, thanks to the cache', async () => {
+    const asked: string[] = []
+    const crlCache = new CrlCache()
+    const getCrl = async (url: string) => (asked.push(url), url === pki.urls.rootCrl ? pki.rootCrl : pki.crl)
+    for (const name of ['signature-rsa2048', 'signature-ec-p256', 'revoked-rsa2048']) {
+      await checkCertificate(leaf(name), { ...base, revocation: { getCrl, crlCache } })
+    }
+    expect(asked).toEqual([pki.urls.crl, pki.urls.rootCrl])
+    expect(crlCache.size).toBe(2)
+    // After the CRL's nextUpdate the cache lets go and the CRL is fetched again.
+    await checkCertificate(leaf('signature-rsa2048'), {
+      ...base,
+      at: new Date(pki.now.getTime() + 8 * 86_400_000),
+      revocation: { getCrl, crlCache },
+    })
+    expect(asked.filter((url) => url === pki.urls.crl)).toHaveLength(2)
   })
 
   it('asks OCSP when told to, against a real responder on 127.0.0.1', async () => {

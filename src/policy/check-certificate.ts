@@ -3,6 +3,7 @@ import { describeCertificate } from '../x509/describe.js'
 import { buildChain, type ChainElement } from './chain.js'
 import { worst, type Check, type CheckStatus } from './check.js'
 import { checkCrl, MAX_CRL_BYTES, parseCrl, type ParsedCrl } from './crl.js'
+import type { CrlCache } from './crl-cache.js'
 import { getBytes } from './http-fetch.js'
 import { checkOcsp, type OcspCache, type OcspFetch } from './ocsp.js'
 import { evaluateProfile, type ProfileName } from './profiles.js'
@@ -28,6 +29,8 @@ export interface RevocationOptions {
   /** Network access for OCSP (POST). */
   readonly postOcsp?: OcspFetch
   readonly ocspCache?: OcspCache
+  /** CRLs fetched by earlier checks, reused until their nextUpdate. */
+  readonly crlCache?: CrlCache
 }
 
 /** Options of {@link checkCertificate}. */
@@ -222,8 +225,12 @@ async function revocationOf(
     const problems: string[] = []
     for (const url of info.crlDistributionPoints.filter((u) => /^https?:/i.test(u))) {
       try {
-        const bytes = options.getCrl ? await options.getCrl(url) : await getBytes(url, { timeoutMs: 10_000, maxBytes: MAX_CRL_BYTES })
-        fetched.push(parseCrl(bytes))
+        const cached = options.crlCache?.get(url, at)
+        const crl =
+          cached ??
+          parseCrl(options.getCrl ? await options.getCrl(url) : await getBytes(url, { timeoutMs: 10_000, maxBytes: MAX_CRL_BYTES }))
+        if (cached === undefined) options.crlCache?.set(url, crl)
+        fetched.push(crl)
         sources.add(`crl ${url}`)
         break
       } catch (err) {

@@ -16,6 +16,7 @@ export {
 export { worst, type Check, type CheckStatus } from './check.js'
 export { buildChain, type BuildChainOptions, type ChainResult, type ChainElement } from './chain.js'
 export { parseCrl, checkCrl, type ParsedCrl, type CheckCrlOptions } from './crl.js'
+export { CrlCache } from './crl-cache.js'
 export { checkOcsp, OcspCache, type CheckOcspOptions, type OcspCheckResult } from './ocsp.js'
 export { qualifyCertificate, type Qualification, type QualificationResult } from './qualification.js'
 export { evaluateProfile, PROFILE_NAMES, RGS_SIGNATURE_POLICY_OIDS, type ProfileName } from './profiles.js'
