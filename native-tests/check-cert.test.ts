@@ -1,23 +1,13 @@
 import 'reflect-metadata'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { captureIo } from './capture-io.js'
 import { main } from '../src/cli/main.js'
 import type { SoftHsm } from '../src/testing/softhsm.js'
 import { createTestTokens } from './tokens-fixture.js'
 
 let hsm: SoftHsm
 const pki = (name: string): string => join(inject('pkiDir'), name)
-
-function captureIo() {
-  const io = {
-    env: { ...process.env },
-    stdout: '',
-    stderr: '',
-    out: (t: string) => void (io.stdout += t + '\n'),
-    err: (t: string) => void (io.stderr += t + '\n'),
-  }
-  return io
-}
 
 async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const io = captureIo()

@@ -3,6 +3,7 @@ import { X509Certificate } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { captureIo } from './capture-io.js'
 import { main } from '../src/cli/main.js'
 import { listTokens } from '../src/pkcs11/inventory.js'
 import { loadedModuleReferences } from '../src/pkcs11/module.js'
@@ -15,17 +16,6 @@ import { createTestTokens, PIN_A, PIN_B } from './tokens-fixture.js'
 let hsm: SoftHsm
 const pkiFile = (name: string): Buffer => readFileSync(join(inject('pkiDir'), name))
 const cn = (der: Buffer): string => /CN=([^\n]+)/.exec(new X509Certificate(der).subject)?.[1] ?? ''
-
-function captureIo(env: NodeJS.ProcessEnv = {}) {
-  const io = {
-    env: { ...process.env, ...env },
-    stdout: '',
-    stderr: '',
-    out: (t: string) => void (io.stdout += t + '\n'),
-    err: (t: string) => void (io.stderr += t + '\n'),
-  }
-  return io
-}
 
 beforeAll(() => {
   hsm = createTestTokens()

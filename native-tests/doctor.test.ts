@@ -1,22 +1,12 @@
 import 'reflect-metadata'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { captureIo } from './capture-io.js'
 import { main } from '../src/cli/main.js'
 import type { SoftHsm } from '../src/testing/softhsm.js'
 import { createTestTokens, PIN_A } from './tokens-fixture.js'
 
 let hsm: SoftHsm
-
-function captureIo(env: NodeJS.ProcessEnv = {}) {
-  const io = {
-    env: { ...process.env, ...env },
-    stdout: '',
-    stderr: '',
-    out: (t: string) => void (io.stdout += t + '\n'),
-    err: (t: string) => void (io.stderr += t + '\n'),
-  }
-  return io
-}
 
 async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const io = captureIo(env)

@@ -16,7 +16,6 @@ import {
   AuthorityKeyIdentifier,
   CertificateList,
   CRLReason,
-  CRLReasons,
   IssuingDistributionPoint,
   type Extension,
 } from '@peculiar/asn1-x509'
@@ -27,19 +26,10 @@ import { readChildren, readTlv } from '../x509/der.js'
 import { pemToDer } from '../x509/pem.js'
 import { sameName } from './chain.js'
 import type { Check } from './check.js'
+import { revocationReasonName, type RevocationReason } from './revocation-reason.js'
 
 /** The CRLReason codes of RFC 5280 §5.3.1, by name. */
-export type CrlReasonName =
-  | 'unspecified'
-  | 'keyCompromise'
-  | 'cACompromise'
-  | 'affiliationChanged'
-  | 'superseded'
-  | 'cessationOfOperation'
-  | 'certificateHold'
-  | 'removeFromCRL'
-  | 'privilegeWithdrawn'
-  | 'aACompromise'
+export type CrlReasonName = RevocationReason
 
 /** One revoked certificate of a CRL. */
 export interface CrlEntry {
@@ -278,7 +268,7 @@ function entryReason(extensions: readonly Extension[], unsupported: string[]): C
   for (const extension of extensions) {
     if (extension.extnID === OID.reasonCode) {
       const code = AsnConvert.parse(extension.extnValue.buffer, CRLReason).reason
-      const name = CRLReasons[code] as CrlReasonName | undefined
+      const name = revocationReasonName(code)
       if (name === undefined) throw malformed(`a CRL entry has the unknown reason code ${code}`)
       reason = name
     } else if (extension.extnID === OID.certificateIssuer) {

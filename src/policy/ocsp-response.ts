@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 
+import { revocationReasonName, type RevocationReason } from './revocation-reason.js'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
 import { SceauError } from '../errors.js'
@@ -25,31 +26,7 @@ const RESPONSE_STATUSES: Readonly<Record<number, OcspResponseStatus>> = {
   6: 'unauthorized',
 }
 
-/** CRLReason (RFC 5280 §5.3.1) by name. */
-export type RevocationReason =
-  | 'unspecified'
-  | 'keyCompromise'
-  | 'cACompromise'
-  | 'affiliationChanged'
-  | 'superseded'
-  | 'cessationOfOperation'
-  | 'certificateHold'
-  | 'removeFromCRL'
-  | 'privilegeWithdrawn'
-  | 'aACompromise'
-
-const REASONS: Readonly<Record<number, RevocationReason>> = {
-  0: 'unspecified',
-  1: 'keyCompromise',
-  2: 'cACompromise',
-  3: 'affiliationChanged',
-  4: 'superseded',
-  5: 'cessationOfOperation',
-  6: 'certificateHold',
-  8: 'removeFromCRL',
-  9: 'privilegeWithdrawn',
-  10: 'aACompromise',
-}
+export type { RevocationReason } from './revocation-reason.js'
 
 /** The CertID of a single response, as the responder wrote it. */
 export interface ResponseCertId {
@@ -222,7 +199,7 @@ function certStatus(block: asn1js.BaseBlock): OcspCertStatus {
   if (!(reasonField instanceof asn1js.Constructed)) return { type: 'revoked', revocationTime }
   const [enumerated] = reasonField.valueBlock.value
   if (!(enumerated instanceof asn1js.Enumerated)) throw malformed('the revocationReason is not an ENUMERATED')
-  const reason = REASONS[enumerated.valueBlock.valueDec]
+  const reason = revocationReasonName(enumerated.valueBlock.valueDec)
   return reason === undefined ? { type: 'revoked', revocationTime } : { type: 'revoked', revocationTime, reason }
 }
 
