@@ -1,0 +1,326 @@
+// Exclusive XML Canonicalization 1.0 (without comments) of the element carrying a given Id, in one streaming
+// pass over the document bytes, with the optional enveloped-signature transform. Rules: W3C xml-exc-c14n §3 on
+// top of Canonical XML 1.0 §2.3 and §2.4 (UTF-8, LF line ends, expanded references, sorted attributes).
+
+import { SceauError } from '../errors.js'
+import { readPrologue, type DocumentEncoding } from './encoding.js'
+import { XmlScanner, malformed, type RawAttribute } from './scanner.js'
+import { ByteSink, type ChunkConsumer } from './sink.js'
+
+/** What to canonicalise; see `digestElementById` for the public form. */
+export interface CanonicalizeOptions {
+  id: string
+  excludeSignature?: boolean
+  inclusiveNamespacePrefixes?: string[]
+  /** Deepest element nesting accepted; 256 by default. */
+  maxDepth?: number
+}
+
+/** Byte offsets of the canonicalised element in the input, end exclusive. */
+export interface ElementRange {
+  start: number
+  end: number
+}
+
+const XMLDSIG_NS = 'http://www.w3.org/2000/09/xmldsig#'
+const XML_NS = 'http://www.w3.org/XML/1998/namespace'
+const DEFAULT_MAX_DEPTH = 256
+
+interface Frame {
+  name: string
+  /** Namespace declarations made on this element (prefix, '' for the default namespace). */
+  declared: Map<string, string> | null
+  /** Namespace declarations this element wrote to the output (output elements only). */
+  rendered: Map<string, string> | null
+}
+
+/**
+ * Streams the exc-c14n form of the element whose `Id` attribute equals `options.id` into `consumer`, scanning
+ * the whole document so that a duplicate Id (a signature-wrapping risk) is refused. Memory is O(depth).
+ */
+export function canonicalizeStream(document: Uint8Array, options: CanonicalizeOptions, consumer: ChunkConsumer): ElementRange {
+  const bytes = Buffer.from(document.buffer, document.byteOffset, document.byteLength)
+  const { encoding, contentStart } = readPrologue(bytes)
+  const scanner = new XmlScanner(bytes, encoding, contentStart)
+  const sink = new ByteSink(consumer)
+  const text = new TextWriter(bytes, encoding, sink)
+  const excludeSignature = options.excludeSignature ?? true
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH
+  const inclusive = (options.inclusiveNamespacePrefixes ?? []).map((prefix) => (prefix === '#default' ? '' : prefix))
+
+  const stack: Frame[] = []
+  let targetDepth = -1 // stack length just after the target's start tag; -1 before and after it
+  let skipDepth = -1 // stack length just after an excluded ds:Signature's start tag
+  let range: ElementRange | undefined
+  let rootSeen = false
+
+  const lookup = (prefix: string): string | undefined => {
+    if (prefix === 'xml') return XML_NS
+    for (let k = stack.length - 1; k >= 0; k--) {
+      const value = stack[k]?.declared?.get(prefix)
+      if (value !== undefined) return value
+    }
+    return prefix === '' ? '' : undefined
+  }
+  const renderedValue = (prefix: string): string | undefined => {
+    for (let k = stack.length - 1; k >= targetDepth - 1 && k >= 0; k--) {
+      const value = stack[k]?.rendered?.get(prefix)
+      if (value !== undefined) return value
+    }
+    return prefix === '' ? '' : undefined
+  }
+
+  for (;;) {
+    const token = scanner.next()
+    if (token.kind === 'eof') break
+    const emitting = targetDepth > 0 && skipDepth < 0
+    switch (token.kind) {
+      case 'start': {
+        if (stack.length === 0) {
+          if (rootSeen) throw malformed('more than one root element', token.start)
+          rootSeen = true
+        }
+        if (stack.length >= maxDepth) throw malformed(`elements nested deeper than ${maxDepth}`, token.start)
+        const frame: Frame = { name: token.name, declared: null, rendered: null }
+        let isTarget = false
+        for (const attribute of token.attributes) {
+          const name = attribute.name
+          if (name === 'xmlns' || name.startsWith('xmlns:')) {
+            frame.declared ??= new Map()
+            frame.declared.set(name === 'xmlns' ? '' : name.slice(6), attributeValue(bytes, encoding, attribute))
+          } else if (name === 'Id' && attributeValue(bytes, encoding, attribute) === options.id) {
+            if (range !== undefined || targetDepth > 0) {
+              throw new SceauError('INPUT_MALFORMED', `Id "${options.id}" appears on more than one element (signature wrapping risk)`, {
+                details: { id: options.id },
+              })
+            }
+            isTarget = true
+          }
+        }
+        stack.push(frame)
+        if (isTarget) {
+          targetDepth = stack.length
+          range = { start: token.start, end: -1 }
+        }
+        if (targetDepth > 0 && skipDepth < 0) {
+          if (!isTarget && excludeSignature && isSignature(token.name, lookup)) skipDepth = stack.length
+          else writeStartTag(sink, bytes, encoding, frame, token.attributes, inclusive, lookup, renderedValue, token.start)
+        }
+        if (token.selfClosing) closeElement(token.end)
+        break
+      }
+      case 'end': {
+        const frame = stack[stack.length - 1]
+        if (frame === undefined || frame.name !== token.name) {
+          throw malformed(`end tag </${token.name}> does not match ${frame ? `<${frame.name}>` : 'any open element'}`, token.start)
+        }
+        closeElement(token.end)
+        break
+      }
+      case 'text':
+        if (emitting) text.write(token.start, token.end, false)
+        else if (stack.length === 0 && !isAllSpace(bytes, token.start, token.end)) {
+          throw malformed('text outside the root element', token.start)
+        }
+        break
+      case 'cdata':
+        if (stack.length === 0) throw malformed('CDATA section outside the root element', token.start)
+        if (emitting) text.write(token.start, token.end, true)
+        break
+      case 'pi':
+        if (emitting) {
+          const data = bytes.toString(encoding, token.dataStart, token.dataEnd).replace(/\r\n?/g, '\n')
+          sink.writeString(data === '' ? `<?${token.target}?>` : `<?${token.target} ${data}?>`)
+        }
+        break
+    }
+  }
+  if (stack.length > 0) throw malformed(`document ends inside <${stack[stack.length - 1]?.name}>`, bytes.length)
+  if (!rootSeen) throw malformed('no root element', bytes.length)
+  if (range === undefined) {
+    throw new SceauError('INPUT_MALFORMED', `no element has Id "${options.id}"`, { details: { id: options.id } })
+  }
+  sink.flush()
+  return range
+
+  function closeElement(end: number): void {
+    const depth = stack.length
+    const frame = stack[depth - 1] as Frame
+    if (targetDepth > 0 && skipDepth < 0) sink.writeString(`</${frame.name}>`)
+    if (depth === skipDepth) skipDepth = -1
+    if (depth === targetDepth) {
+      targetDepth = -1
+      if (range) range.end = end
+    }
+    stack.pop()
+  }
+}
+
+function isSignature(name: string, lookup: (prefix: string) => string | undefined): boolean {
+  const colon = name.indexOf(':')
+  const local = colon < 0 ? name : name.slice(colon + 1)
+  return local === 'Signature' && lookup(colon < 0 ? '' : name.slice(0, colon)) === XMLDSIG_NS
+}
+
+function prefixOf(name: string): string {
+  const colon = name.indexOf(':')
+  return colon < 0 ? '' : name.slice(0, colon)
+}
+
+function writeStartTag(
+  sink: ByteSink,
+  bytes: Buffer,
+  encoding: DocumentEncoding,
+  frame: Frame,
+  attributes: RawAttribute[],
+  inclusive: string[],
+  lookup: (prefix: string) => string | undefined,
+  renderedValue: (prefix: string) => string | undefined,
+  offset: number,
+): void {
+  const used = new Set<string>([prefixOf(frame.name)])
+  const plain: { uri: string; local: string; name: string; value: string }[] = []
+  for (const attribute of attributes) {
+    const name = attribute.name
+    if (name === 'xmlns' || name.startsWith('xmlns:')) continue
+    const prefix = prefixOf(name)
+    let uri = ''
+    if (prefix !== '') {
+      const bound = lookup(prefix)
+      if (bound === undefined) throw malformed(`attribute prefix "${prefix}" is not bound to a namespace`, offset)
+      uri = bound
+      used.add(prefix)
+    }
+    plain.push({
+      uri,
+      local: prefix === '' ? name : name.slice(prefix.length + 1),
+      name,
+      value: attributeValue(bytes, encoding, attribute),
+    })
+  }
+  for (const prefix of inclusive) if (prefix === '' || lookup(prefix) !== undefined) used.add(prefix)
+
+  const declarations: [string, string][] = []
+  for (const prefix of used) {
+    if (prefix === 'xml') continue
+    const uri = lookup(prefix)
+    if (uri === undefined) throw malformed(`element prefix "${prefix}" is not bound to a namespace`, offset)
+    if (renderedValue(prefix) !== uri) declarations.push([prefix, uri])
+  }
+  declarations.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  plain.sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : a.local < b.local ? -1 : a.local > b.local ? 1 : 0))
+
+  let out = `<${frame.name}`
+  if (declarations.length > 0) frame.rendered = new Map()
+  for (const [prefix, uri] of declarations) {
+    frame.rendered?.set(prefix, uri)
+    out += `${prefix === '' ? ' xmlns' : ` xmlns:${prefix}`}="${escapeAttribute(uri)}"`
+  }
+  for (const attribute of plain) out += ` ${attribute.name}="${escapeAttribute(attribute.value)}"`
+  sink.writeString(`${out}>`)
+}
+
+/** The normalised value of a CDATA attribute (no DTD: every attribute is CDATA), XML 1.0 §3.3.3. */
+function attributeValue(bytes: Buffer, encoding: DocumentEncoding, attribute: RawAttribute): string {
+  const raw = bytes.toString(encoding, attribute.valueStart, attribute.valueEnd)
+  return raw.replace(/\r\n|[\r\n\t]|&([^;&]*);?/g, (match: string, reference: string | undefined) => {
+    if (reference === undefined) return ' '
+    if (!match.endsWith(';')) throw malformed(`"&" not starting a reference in attribute ${attribute.name}`, attribute.valueStart)
+    return String.fromCodePoint(expandReference(reference, attribute.valueStart))
+  })
+}
+
+function escapeAttribute(value: string): string {
+  return value.replace(/[&<"\t\n\r]/g, (c) => ATTRIBUTE_ESCAPES[c] as string)
+}
+
+const ATTRIBUTE_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '"': '&quot;', '\t': '&#x9;', '\n': '&#xA;', '\r': '&#xD;' }
+
+const PREDEFINED: Record<string, number> = { amp: 0x26, lt: 0x3c, gt: 0x3e, quot: 0x22, apos: 0x27 }
+
+/** The code point of `&reference;`. Only the five predefined entities exist without a DTD. */
+function expandReference(reference: string, offset: number): number {
+  let code: number | undefined
+  if (reference.startsWith('#x')) code = /^#x[0-9a-fA-F]{1,6}$/.test(reference) ? parseInt(reference.slice(2), 16) : undefined
+  else if (reference.startsWith('#')) code = /^#[0-9]{1,7}$/.test(reference) ? parseInt(reference.slice(1), 10) : undefined
+  else {
+    code = PREDEFINED[reference]
+    if (code === undefined) throw malformed(`unknown entity reference &${reference}; (no DTD is processed)`, offset)
+  }
+  if (code === undefined || !isXmlChar(code)) throw malformed(`invalid character reference &${reference};`, offset)
+  return code
+}
+
+function isXmlChar(code: number): boolean {
+  return (
+    code === 0x9 ||
+    code === 0xa ||
+    code === 0xd ||
+    (code >= 0x20 && code <= 0xd7ff) ||
+    (code >= 0xe000 && code <= 0xfffd) ||
+    (code >= 0x10000 && code <= 0x10ffff)
+  )
+}
+
+function isAllSpace(bytes: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i]
+    if (byte !== 0x20 && byte !== 0x0a && byte !== 0x09 && byte !== 0x0d) return false
+  }
+  return true
+}
+
+/** Writes character data (text or CDATA content) escaped as C14N §2.3 asks, copying plain runs in bulk. */
+class TextWriter {
+  /** 1 for bytes that cannot be copied as they are. */
+  private readonly special = new Uint8Array(256)
+
+  constructor(
+    private readonly bytes: Buffer,
+    encoding: DocumentEncoding,
+    private readonly sink: ByteSink,
+  ) {
+    for (const byte of [0x26, 0x3c, 0x3e, 0x0d]) this.special[byte] = 1
+    if (encoding === 'latin1') this.special.fill(1, 0x80)
+  }
+
+  write(start: number, end: number, cdata: boolean): void {
+    const { bytes, special, sink } = this
+    let run = start
+    let i = start
+    while (i < end) {
+      const byte = bytes[i] as number
+      if (special[byte] === 0) {
+        i++
+        continue
+      }
+      if (run < i) sink.writeBytes(bytes, run, i)
+      i++
+      if (byte >= 0x80) {
+        sink.writeByte(0xc0 | (byte >> 6))
+        sink.writeByte(0x80 | (byte & 0x3f))
+      } else if (byte === 0x0d) {
+        if (bytes[i] !== 0x0a) sink.writeByte(0x0a)
+      } else if (byte === 0x26 && !cdata) {
+        const semicolon = bytes.indexOf(0x3b, i)
+        if (semicolon < 0 || semicolon > end || semicolon - i > 32) throw malformed('"&" not starting a reference', i - 1)
+        this.writeCodePoint(expandReference(bytes.toString('latin1', i, semicolon), i - 1))
+        i = semicolon + 1
+      } else if (byte === 0x3c && !cdata) {
+        throw malformed('"<" in text', i - 1)
+      } else {
+        sink.writeString(byte === 0x26 ? '&amp;' : byte === 0x3c ? '&lt;' : '&gt;')
+      }
+      run = i
+    }
+    if (run < end) sink.writeBytes(bytes, run, end)
+  }
+
+  private writeCodePoint(code: number): void {
+    if (code === 0x26) this.sink.writeString('&amp;')
+    else if (code === 0x3c) this.sink.writeString('&lt;')
+    else if (code === 0x3e) this.sink.writeString('&gt;')
+    else if (code === 0x0d) this.sink.writeString('&#xD;')
+    else this.sink.writeString(String.fromCodePoint(code))
+  }
+}
