@@ -152,6 +152,18 @@ describe('canonicalizeElementById against xml-crypto ExclusiveCanonicalization',
     expect(ours(xml)).toBe('<e Id="target"><?pi some data ?><?empty?>t</e>')
   })
 
+  it('sorts plain attributes and declares an inherited default namespace once (fast start-tag path)', () => {
+    const xml =
+      `<root xmlns="urn:d"><e Id="target"><b z="1" a="2" m="&amp;"/><b z="1" a="2"/>` +
+      `<c xmlns=""><d v="x"/></c><\u00e9t\u00e9 V="\u00e9"/><\u00e9t\u00e9 V="1"/></e></root>`
+    const latin1 = Buffer.from(`<?xml version="1.0" encoding="ISO-8859-1"?>${xml}`, 'latin1')
+    expect(ours(latin1)).toBe(oracle(xml))
+    expect(ours(latin1)).toBe(
+      '<e xmlns="urn:d" Id="target"><b a="2" m="&amp;" z="1"></b><b a="2" z="1"></b>' +
+        '<c xmlns=""><d v="x"></d></c><été V="é"></été><été V="1"></été></e>',
+    )
+  })
+
   it('normalises literal whitespace in attribute values as XML 1.0 §3.3.3 asks', () => {
     // Spelled out rather than compared with xmldom, whose attribute normalisation is not the oracle here.
     expect(ours(`<r><e Id="target" a="x\ty\r\nz" b="&#9;&#10;&#13;"/></r>`)).toBe('<e Id="target" a="x y z" b="&#x9;&#xA;&#xD;"></e>')

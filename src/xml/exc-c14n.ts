@@ -178,6 +178,22 @@ function writeStartTag(
   renderedValue: (prefix: string) => string | undefined,
   offset: number,
 ): void {
+  if (frame.declared === null && inclusive.length === 0 && frame.name.indexOf(':') < 0 && allUnprefixed(attributes)) {
+    // Fast path for the common PES element (`<X V="...">`): only the default namespace can need declaring.
+    const uri = lookup('') as string
+    if (renderedValue('') === uri) {
+      let out = `<${frame.name}`
+      if (attributes.length === 1) {
+        const attribute = attributes[0] as RawAttribute
+        out += ` ${attribute.name}="${escapeAttribute(attributeValue(bytes, encoding, attribute))}"`
+      } else if (attributes.length > 1) {
+        const sorted = attributes.slice().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        for (const attribute of sorted) out += ` ${attribute.name}="${escapeAttribute(attributeValue(bytes, encoding, attribute))}"`
+      }
+      sink.writeString(`${out}>`)
+      return
+    }
+  }
   const used = new Set<string>([prefixOf(frame.name)])
   const plain: { uri: string; local: string; name: string; value: string }[] = []
   for (const attribute of attributes) {
@@ -220,9 +236,19 @@ function writeStartTag(
   sink.writeString(`${out}>`)
 }
 
+/** True when no attribute is a namespace declaration or carries a prefix. */
+function allUnprefixed(attributes: RawAttribute[]): boolean {
+  for (const attribute of attributes) {
+    const name = attribute.name
+    if (name.indexOf(':') >= 0 || name === 'xmlns') return false
+  }
+  return true
+}
+
 /** The normalised value of a CDATA attribute (no DTD: every attribute is CDATA), XML 1.0 §3.3.3. */
 function attributeValue(bytes: Buffer, encoding: DocumentEncoding, attribute: RawAttribute): string {
   const raw = bytes.toString(encoding, attribute.valueStart, attribute.valueEnd)
+  if (!hasByte(bytes, attribute.valueStart, attribute.valueEnd, NORMALISED)) return raw
   return raw.replace(/\r\n|[\r\n\t]|&([^;&]*);?/g, (match: string, reference: string | undefined) => {
     if (reference === undefined) return ' '
     if (!match.endsWith(';')) throw malformed(`"&" not starting a reference in attribute ${attribute.name}`, attribute.valueStart)
@@ -230,7 +256,24 @@ function attributeValue(bytes: Buffer, encoding: DocumentEncoding, attribute: Ra
   })
 }
 
+/** 1 for the bytes attribute-value normalisation rewrites: '&', TAB, LF, CR. */
+const NORMALISED = byteTable([0x26, 0x09, 0x0a, 0x0d])
+
+function byteTable(members: number[]): Uint8Array {
+  const table = new Uint8Array(256)
+  for (const byte of members) table[byte] = 1
+  return table
+}
+
+function hasByte(bytes: Buffer, start: number, end: number, table: Uint8Array): boolean {
+  for (let i = start; i < end; i++) if (table[bytes[i] as number] === 1) return true
+  return false
+}
+
+const ATTRIBUTE_SPECIAL = /[&<"\t\n\r]/
+
 function escapeAttribute(value: string): string {
+  if (!ATTRIBUTE_SPECIAL.test(value)) return value
   return value.replace(/[&<"\t\n\r]/g, (c) => ATTRIBUTE_ESCAPES[c] as string)
 }
 

@@ -27,6 +27,7 @@ const SLASH = 0x2f
 const QUESTION = 0x3f
 const BANG = 0x21
 const EQUALS = 0x3d
+const NAME_CACHE_SIZE = 1024
 
 /** Tokenizes `bytes` from `offset`. Comments are skipped; a DOCTYPE is refused (sceau never processes DTDs). */
 export class XmlScanner {
@@ -81,7 +82,7 @@ export class XmlScanner {
     let i = start + 1
     const nameEnd = this.nameEnd(i)
     if (nameEnd === i) throw malformed('element name expected after "<"', start)
-    const name = this.decode(i, nameEnd)
+    const name = this.name(i, nameEnd)
     i = nameEnd
     const attributes: RawAttribute[] = []
     for (;;) {
@@ -100,7 +101,7 @@ export class XmlScanner {
       if (afterSpace === i) throw malformed(`whitespace expected before attribute in <${name}>`, afterSpace)
       const attributeNameEnd = this.nameEnd(afterSpace)
       if (attributeNameEnd === afterSpace) throw malformed(`attribute name expected in <${name}>`, afterSpace)
-      const attributeName = this.decode(afterSpace, attributeNameEnd)
+      const attributeName = this.name(afterSpace, attributeNameEnd)
       i = this.skipSpace(attributeNameEnd)
       if (bytes[i] !== EQUALS) throw malformed(`"=" expected after attribute ${attributeName} in <${name}>`, i)
       i = this.skipSpace(i + 1)
@@ -120,7 +121,7 @@ export class XmlScanner {
 
   private endTag(start: number): XmlToken {
     const nameEnd = this.nameEnd(start + 2)
-    const name = this.decode(start + 2, nameEnd)
+    const name = this.name(start + 2, nameEnd)
     const close = this.skipSpace(nameEnd)
     if (this.bytes[close] !== GT) throw malformed(`end tag </${name}> is not closed`, start)
     this.position = close + 1
@@ -162,6 +163,41 @@ export class XmlScanner {
     for (let k = 0; k < text.length; k++) if (this.bytes[at + k] !== text.charCodeAt(k)) return false
     return true
   }
+
+  /**
+   * A name decoded once and then reused: PES repeats a few dozen element and attribute names millions of times,
+   * and Buffer#toString costs far more than comparing a handful of bytes.
+   */
+  private name(start: number, end: number): string {
+    const bytes = this.bytes
+    const length = end - start
+    if (length > 32) return this.decode(start, end)
+    let hash = length
+    let high = 0
+    for (let i = start; i < end; i++) {
+      const byte = bytes[i] as number
+      hash = (hash * 31 + byte) | 0
+      high |= byte
+    }
+    const slot = hash & (NAME_CACHE_SIZE - 1)
+    const cached = this.names[slot]
+    if (cached !== undefined && cached.length === length) {
+      let same = true
+      for (let k = 0; k < length; k++) {
+        if (cached.charCodeAt(k) !== bytes[start + k]) {
+          same = false
+          break
+        }
+      }
+      if (same) return cached
+    }
+    const name = this.decode(start, end)
+    // Only names whose characters are their bytes (ASCII) can be compared byte by byte above.
+    if (high < 0x80) this.names[slot] = name
+    return name
+  }
+
+  private readonly names: (string | undefined)[] = new Array<string | undefined>(NAME_CACHE_SIZE)
 
   private decode(start: number, end: number): string {
     return this.bytes.toString(this.encoding, start, end)

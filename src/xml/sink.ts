@@ -33,6 +33,21 @@ export class ByteSink {
 
   /** Writes a string as UTF-8. */
   writeString(text: string): void {
+    // Tags are short and mostly ASCII: copying char codes beats Buffer#write's per-call overhead.
+    if (text.length <= 64 && CHUNK - this.length >= text.length) {
+      const buffer = this.buffer
+      let at = this.length
+      let k = 0
+      for (; k < text.length; k++) {
+        const code = text.charCodeAt(k)
+        if (code >= 0x80) break
+        buffer[at++] = code
+      }
+      if (k === text.length) {
+        this.length = at
+        return
+      }
+    }
     if (CHUNK - this.length < text.length * 3) {
       this.flush()
       if (text.length * 3 > CHUNK) {
