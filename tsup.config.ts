@@ -1,25 +1,18 @@
 import { defineConfig } from 'tsup'
 
+const LIBRARY_ENTRIES = {
+  index: 'src/index.ts',
+  pkcs11: 'src/pkcs11/index.ts',
+  signer: 'src/signer/index.ts',
+  policy: 'src/policy/index.ts',
+  errors: 'src/errors.ts',
+}
+
 export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
-    pkcs11: 'src/pkcs11/index.ts',
-    signer: 'src/signer/index.ts',
-    policy: 'src/policy/index.ts',
-    errors: 'src/errors.ts',
-    cli: 'src/cli/main.ts',
-  },
+  entry: { ...LIBRARY_ENTRIES, cli: 'src/cli/main.ts' },
   format: ['esm', 'cjs'],
   // The CLI is a program, not an API: no declarations for it.
-  dts: {
-    entry: {
-      index: 'src/index.ts',
-      pkcs11: 'src/pkcs11/index.ts',
-      signer: 'src/signer/index.ts',
-      policy: 'src/policy/index.ts',
-      errors: 'src/errors.ts',
-    },
-  },
+  dts: { entry: LIBRARY_ENTRIES },
   sourcemap: true,
   clean: true,
   target: 'node20',
