@@ -5,6 +5,7 @@ const LIBRARY_ENTRIES = {
   pkcs11: 'src/pkcs11/index.ts',
   signer: 'src/signer/index.ts',
   policy: 'src/policy/index.ts',
+  xades: 'src/xades/index.ts',
   errors: 'src/errors.ts',
 }
 

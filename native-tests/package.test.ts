@@ -45,10 +45,13 @@ describe('the built package', () => {
       `import { SceauError } from 'sceau/errors'
        import { parsePkcs11Uri, findModules } from 'sceau/pkcs11'
        import { PROFILE_NAMES } from 'sceau/policy'
+       import { signPes, HELIOS_POLICY } from 'sceau/xades'
        let err; try { parsePkcs11Uri('pkcs11:slot-id=x') } catch (e) { err = e }
-       console.log(JSON.stringify({ instance: err instanceof SceauError, modules: Array.isArray(findModules()), profiles: PROFILE_NAMES.length }))`,
+       let pesErr; try { await signPes(new TextEncoder().encode('<a/>'), {}) } catch (e) { pesErr = e }
+       console.log(JSON.stringify({ instance: err instanceof SceauError, modules: Array.isArray(findModules()), profiles: PROFILE_NAMES.length,
+         policy: HELIOS_POLICY.oid, pes: pesErr instanceof SceauError && pesErr.code }))`,
     )
-    expect(JSON.parse(out)).toEqual({ instance: true, modules: true, profiles: 4 })
+    expect(JSON.parse(out)).toEqual({ instance: true, modules: true, profiles: 4, policy: '1.2.250.1.131.1.5.18.21.1.7', pes: 'PES_STRUCTURE' })
   })
 
   it('does not load the native addon until a module is opened', () => {

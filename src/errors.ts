@@ -43,6 +43,11 @@ export type SceauErrorCode =
   | 'OUTPUT_WRITE_FAILED'
   | 'USAGE'
   | 'ABORTED'
+  // documents to sign
+  | 'PES_STRUCTURE'
+  | 'PES_ID_INVALID'
+  | 'PES_INFO_DEMATERIALISEE'
+  | 'ALREADY_SIGNED'
 
 /**
  * Context attached to an error: a token label, a slot, a file, a CKR name. Scalars only, built from an

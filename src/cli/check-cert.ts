@@ -1,90 +1,27 @@
-import { readFile } from 'node:fs/promises'
 import { SceauError } from '../errors.js'
 import { defaultModule, resolveModule } from '../pkcs11/discover.js'
 import { Token } from '../pkcs11/token.js'
 import { parsePkcs11Uri } from '../pkcs11/uri.js'
 import { checkCertificate, type CertificateReport } from '../policy/check-certificate.js'
-import { PROFILE_NAMES, type ProfileName } from '../policy/profiles.js'
-import { parseTrustedList, verifyTrustedListSignature } from '../policy/trusted-list/index.js'
-import { readCertificates } from '../x509/pem.js'
 import { parseCommand } from './args.js'
 import { EXIT } from './exit-codes.js'
 import type { CommandIo } from './io.js'
+import { loadTrust, MARK, readCertificateFile, TRUST_OPTIONS, TRUST_USAGE } from './trust-options.js'
 
-const USAGE =
-  'sceau check-cert (CERT.pem|CERT.der | pkcs11:URI [--module PATH]) [--trust PEM]... [--intermediates PEM]... [--tsl TL.xml]... [--lotl LOTL.xml] [--tsl-signers PEM]... ' +
-  '[--crl CRL]... [--ocsp] [--no-crl-fetch] [--no-revocation-check] [--at ISO-DATE] [--profile rgs2-signature|eidas-qes|eidas-qualified|none] ' +
-  '[--policy-oid OID]... [--json]'
+const USAGE = `sceau check-cert (CERT.pem|CERT.der | pkcs11:URI [--module PATH]) ${TRUST_USAGE} [--json]`
 
 /** `sceau check-cert`: can this certificate sign this kind of document, at this date, and why not. */
 export async function checkCertCommand(argv: string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseCommand(
-    argv,
-    {
-      module: { type: 'string' },
-      trust: { type: 'string', multiple: true },
-      intermediates: { type: 'string', multiple: true },
-      tsl: { type: 'string', multiple: true },
-      lotl: { type: 'string' },
-      'tsl-signers': { type: 'string', multiple: true },
-      crl: { type: 'string', multiple: true },
-      ocsp: { type: 'boolean' },
-      'no-crl-fetch': { type: 'boolean' },
-      'no-revocation-check': { type: 'boolean' },
-      at: { type: 'string' },
-      profile: { type: 'string' },
-      'policy-oid': { type: 'string', multiple: true },
-      json: { type: 'boolean' },
-    },
-    USAGE,
-  )
+  const { values, positionals } = parseCommand(argv, { module: { type: 'string' }, ...TRUST_OPTIONS, json: { type: 'boolean' } }, USAGE)
   const [target, ...extra] = positionals
   if (target === undefined || extra.length > 0) throw new SceauError('USAGE', `give one certificate\nusage: ${USAGE}`)
-  const profile = (values.profile ?? 'rgs2-signature') as ProfileName
-  if (!PROFILE_NAMES.includes(profile))
-    throw new SceauError('USAGE', `unknown profile "${values.profile}"; one of ${PROFILE_NAMES.join(', ')}`)
-  const at = values.at === undefined ? new Date() : new Date(values.at)
-  if (Number.isNaN(at.getTime())) throw new SceauError('USAGE', `--at "${values.at}" is not an ISO 8601 date`)
-
+  const trust = await loadTrust(values)
   const { certificate, fromToken } = await loadTarget(target, values.module, io)
-  const lists = await Promise.all(
-    (values.tsl ?? []).map(async (file) => {
-      const xml = await readInput(file)
-      return { file, xml, list: parseTrustedList(xml, { file }) }
-    }),
-  )
-  const lotl = values.lotl === undefined ? undefined : parseTrustedList(await readInput(values.lotl), { file: values.lotl })
-  const givenSigners = (await Promise.all((values['tsl-signers'] ?? []).map(readCertificateFile))).flat()
-  const trustedListChecks =
-    lotl === undefined && givenSigners.length === 0
-      ? undefined
-      : lists.map(({ file, xml, list }) => {
-          // The LOTL names, for each territory, the certificates allowed to sign its list.
-          const fromLotl = (lotl?.pointers ?? [])
-            .filter((pointer) => pointer.territory === list.schemeTerritory)
-            .flatMap((pointer) => pointer.signingCertificates)
-          const result = verifyTrustedListSignature(xml, { signers: [...givenSigners, ...fromLotl], file })
-          const failed = result.checks.find((check) => check.status !== 'pass')
-          return {
-            id: 'tl.signature',
-            status: result.status,
-            reason: `${file} (${list.schemeTerritory} #${list.sequenceNumber}): ${failed?.reason ?? `signed by ${result.signer?.subject ?? '?'}`}`,
-          }
-        })
   const report = await checkCertificate(certificate, {
-    at,
-    profile,
-    anchors: (await Promise.all((values.trust ?? []).map(readCertificateFile))).flat(),
-    intermediates: [...fromToken, ...(await Promise.all((values.intermediates ?? []).map(readCertificateFile))).flat()],
-    trustedLists: lists.map(({ list }) => list),
-    trustedListChecks,
-    acceptedPolicyOids: values['policy-oid'],
-    revocation: {
-      crls: await Promise.all((values.crl ?? []).map(readInput)),
-      fetchCrls: !values['no-crl-fetch'],
-      ocsp: values.ocsp === true,
-      waive: values['no-revocation-check'] === true,
-    },
+    ...trust.options,
+    at: trust.at ?? new Date(),
+    profile: trust.profile ?? 'rgs2-signature',
+    intermediates: [...fromToken, ...(trust.options.intermediates ?? [])],
   })
   io.out(values.json ? JSON.stringify(report, null, 2) : renderReport(report))
   return report.indication === 'TOTAL_PASSED' ? EXIT.OK : report.indication === 'TOTAL_FAILED' ? EXIT.FAILED : EXIT.INDETERMINATE
@@ -122,27 +59,6 @@ async function loadTarget(
     token.close()
   }
 }
-
-async function readInput(file: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(file))
-  } catch (cause) {
-    throw new SceauError('FILE_NOT_FOUND', `cannot read "${file}"`, { cause, details: { file } })
-  }
-}
-
-async function readCertificateFile(file: string): Promise<Uint8Array[]> {
-  const bytes = await readInput(file)
-  try {
-    return readCertificates(bytes)
-  } catch (err) {
-    if (err instanceof SceauError)
-      throw new SceauError(err.code, `${file}: ${err.message}`, { cause: err, details: { ...err.details, file } })
-    throw err
-  }
-}
-
-const MARK: Record<string, string> = { pass: 'ok  ', fail: 'FAIL', indeterminate: '??  ', warning: 'warn' }
 
 function renderReport(report: CertificateReport): string {
   const lines = [

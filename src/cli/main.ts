@@ -8,13 +8,17 @@ import { errorJson, errorLine, EXIT } from './exit-codes.js'
 import type { CommandIo } from './io.js'
 import { checkCertCommand } from './check-cert.js'
 import { doctorCommand } from './doctor.js'
+import { signPesCommand } from './sign-pes.js'
 import { tokensCommand } from './tokens.js'
+import { verifyCommand } from './verify.js'
 import { VERSION } from '../version.js'
 
 const COMMANDS: Readonly<Record<string, (argv: string[], io: CommandIo) => Promise<number>>> = {
   tokens: tokensCommand,
   'check-cert': checkCertCommand,
   doctor: doctorCommand,
+  'sign-pes': signPesCommand,
+  verify: verifyCommand,
 }
 
 const HELP = `sceau ${VERSION} — sign and verify documents of French public bodies with RGS/eIDAS certificates
@@ -30,6 +34,16 @@ Commands:
   sceau doctor [--module PATH|ID]... [--tsl TL.xml]... [--at ISO-DATE] [--pin-env VAR | --pin-file FILE | --pin-prompt] [--json]
       Before a deadline: driver, tokens, PIN tries left, which certificate can sign which kind of document,
       when each expires, and what to do about each problem.
+
+  sceau sign-pes IN.xml... (--out OUT.xml | --out-dir DIR)
+                 (--key pkcs11:URI [--module PATH] [--pin-env VAR | --pin-file FILE | --pin-prompt] | --p12 FILE --password-env VAR)
+                 [--per-bordereau | --whole] [--role TEXT] [--city TEXT --postal-code TEXT --country TEXT]
+                 [--set-info-demat] [--add-ids] [--json]
+      Sign PES V2 (Hélios) flows: XAdES-EPES, DGFiP policy, one signature per bordereau (default) or one
+      for the whole flow. The bytes outside the signatures are kept as they are (ISO-8859-1 stays).
+  sceau verify FILE... [--trust PEM]... [--tsl TL.xml]... [--profile ...] [--at ISO-DATE] [--json] [--junit FILE]
+      Verify every XAdES / XML-DSig signature of PES flows or any XML (trusted lists): what each covers,
+      digests, signature value, XAdES properties, signer certificate; ETSI verdict per signature.
 
 Exit codes: 0 success, 1 negative verdict, 2 usage or input error, 3 indeterminate.
 A PIN is never accepted on the command line.`

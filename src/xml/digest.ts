@@ -6,10 +6,29 @@ export interface ElementDigestOptions {
   /** Value of the `Id` attribute (unprefixed, as PES uses it) of the element to digest. */
   id: string
   /** Digest algorithm; SHA-256 by default. */
-  hash?: 'SHA-1' | 'SHA-256' | 'SHA-512'
+  hash?: 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512'
   /** Enveloped-signature transform: leave out every ds:Signature element inside the element. Default true. */
   excludeSignature?: boolean
   /** The exc-c14n InclusiveNamespaces PrefixList (`#default` names the default namespace). */
+  inclusiveNamespacePrefixes?: string[]
+}
+
+/** Where an element starts and the namespaces its ancestors declare: an `IndexedElement` has both. */
+export interface ElementLocation {
+  readonly start: number
+  readonly inheritedNamespaces: ReadonlyMap<string, string>
+}
+
+/** The encoding the element's document uses (`DocumentIndex.encoding`). */
+type Encoding = 'latin1' | 'utf8'
+
+/** Options of {@link digestElementAt}. */
+export interface ElementAtDigestOptions {
+  hash?: 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512'
+  /** Enveloped-signature transform: the start offset of the signature to leave out. */
+  excludeAt?: number
+  /** Leave out every ds:Signature inside the element. Default false. */
+  excludeSignature?: boolean
   inclusiveNamespacePrefixes?: string[]
 }
 
@@ -20,7 +39,7 @@ export interface ElementDigest {
   end: number
 }
 
-const NODE_HASH = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-512': 'sha512' } as const
+const NODE_HASH = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' } as const
 
 /**
  * Digest of the exclusive canonical form (xml-exc-c14n#, without comments) of the element with the given Id,
@@ -38,6 +57,52 @@ export function digestElementById(document: Uint8Array, options: ElementDigestOp
   const hash = createHash(NODE_HASH[options.hash ?? 'SHA-256'])
   const { start, end } = canonicalizeStream(document, options, (chunk) => hash.update(chunk))
   return { digest: new Uint8Array(hash.digest()), start, end }
+}
+
+/**
+ * Digest of the exc-c14n form of the element at a known offset (from `indexDocument`): reads only that element.
+ */
+export function digestElementAt(
+  document: Uint8Array,
+  encoding: Encoding,
+  element: ElementLocation,
+  options: ElementAtDigestOptions = {},
+): ElementDigest {
+  const hash = createHash(NODE_HASH[options.hash ?? 'SHA-256'])
+  const { start, end } = canonicalizeStream(
+    document,
+    {
+      at: { offset: element.start, namespaces: element.inheritedNamespaces },
+      encoding,
+      excludeAt: options.excludeAt,
+      excludeSignature: options.excludeSignature ?? false,
+      inclusiveNamespacePrefixes: options.inclusiveNamespacePrefixes,
+    },
+    (chunk) => hash.update(chunk),
+  )
+  return { digest: new Uint8Array(hash.digest()), start, end }
+}
+
+/** The exc-c14n form of the element at a known offset, in memory (for SignedInfo and SignedProperties). */
+export function canonicalizeElementAt(
+  document: Uint8Array,
+  encoding: Encoding,
+  element: ElementLocation,
+  options: Omit<ElementAtDigestOptions, 'hash'> = {},
+): Uint8Array {
+  const chunks: Buffer[] = []
+  canonicalizeStream(
+    document,
+    {
+      at: { offset: element.start, namespaces: element.inheritedNamespaces },
+      encoding,
+      excludeAt: options.excludeAt,
+      excludeSignature: options.excludeSignature ?? false,
+      inclusiveNamespacePrefixes: options.inclusiveNamespacePrefixes,
+    },
+    (chunk) => chunks.push(Buffer.from(chunk)),
+  )
+  return new Uint8Array(Buffer.concat(chunks))
 }
 
 /**

@@ -9,8 +9,19 @@ import { ByteSink, type ChunkConsumer } from './sink.js'
 
 /** What to canonicalise; see `digestElementById` for the public form. */
 export interface CanonicalizeOptions {
-  id: string
+  /** The element to canonicalise: the one whose `Id` attribute has this value, found by scanning the document. */
+  id?: string
+  /**
+   * Or the element whose start tag begins at this byte offset, with the namespace declarations in scope there
+   * (from a {@link indexDocument} pass): only that element is read, so N elements cost one pass, not N.
+   */
+  at?: { offset: number; namespaces: ReadonlyMap<string, string> }
+  /** The document's encoding when already known (from an index): spares a validation pass over the whole file. */
+  encoding?: DocumentEncoding
+  /** Leave out every ds:Signature inside the element (what signing a PES element needs when it has none yet). */
   excludeSignature?: boolean
+  /** Enveloped-signature transform as XML-DSig defines it: leave out the one element starting at this offset. */
+  excludeAt?: number
   inclusiveNamespacePrefixes?: string[]
   /** Deepest element nesting accepted; 256 by default. */
   maxDepth?: number
@@ -40,19 +51,23 @@ interface Frame {
  */
 export function canonicalizeStream(document: Uint8Array, options: CanonicalizeOptions, consumer: ChunkConsumer): ElementRange {
   const bytes = Buffer.from(document.buffer, document.byteOffset, document.byteLength)
-  const { encoding, contentStart } = readPrologue(bytes)
-  const scanner = new XmlScanner(bytes, encoding, contentStart)
+  const { encoding, contentStart } = options.encoding === undefined ? readPrologue(bytes) : { encoding: options.encoding, contentStart: 0 }
+  const at = options.at
+  if ((at === undefined) === (options.id === undefined)) throw new TypeError('canonicalizeStream needs exactly one of id and at')
+  const scanner = new XmlScanner(bytes, encoding, at?.offset ?? contentStart)
   const sink = new ByteSink(consumer)
   const text = new TextWriter(bytes, encoding, sink)
-  const excludeSignature = options.excludeSignature ?? true
+  const excludeSignature = options.excludeSignature ?? at === undefined
+  const excludeAt = options.excludeAt ?? -1
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH
   const inclusive = (options.inclusiveNamespacePrefixes ?? []).map((prefix) => (prefix === '#default' ? '' : prefix))
 
-  const stack: Frame[] = []
+  // In `at` mode a context frame holds the ancestors' declarations; the loop stops when the element closes.
+  const stack: Frame[] = at === undefined ? [] : [{ name: '', declared: new Map(at.namespaces), rendered: null }]
   let targetDepth = -1 // stack length just after the target's start tag; -1 before and after it
   let skipDepth = -1 // stack length just after an excluded ds:Signature's start tag
   let range: ElementRange | undefined
-  let rootSeen = false
+  let rootSeen = at !== undefined
 
   const lookup = (prefix: string): string | undefined => {
     if (prefix === 'xml') return XML_NS
@@ -71,8 +86,13 @@ export function canonicalizeStream(document: Uint8Array, options: CanonicalizeOp
   }
 
   for (;;) {
+    if (at !== undefined && range !== undefined && targetDepth < 0) {
+      sink.flush()
+      return range
+    }
     const token = scanner.next()
     if (token.kind === 'eof') break
+    if (at !== undefined && range === undefined && token.kind !== 'start') throw malformed('no start tag at the given offset', at.offset)
     const emitting = targetDepth > 0 && skipDepth < 0
     switch (token.kind) {
       case 'start': {
@@ -88,7 +108,7 @@ export function canonicalizeStream(document: Uint8Array, options: CanonicalizeOp
           if (name === 'xmlns' || name.startsWith('xmlns:')) {
             frame.declared ??= new Map()
             frame.declared.set(name === 'xmlns' ? '' : name.slice(6), attributeValue(bytes, encoding, attribute))
-          } else if (name === 'Id' && attributeValue(bytes, encoding, attribute) === options.id) {
+          } else if (at === undefined && name === 'Id' && attributeValue(bytes, encoding, attribute) === options.id) {
             if (range !== undefined || targetDepth > 0) {
               throw new SceauError('INPUT_MALFORMED', `Id "${options.id}" appears on more than one element (signature wrapping risk)`, {
                 details: { id: options.id },
@@ -97,13 +117,14 @@ export function canonicalizeStream(document: Uint8Array, options: CanonicalizeOp
             isTarget = true
           }
         }
+        if (at !== undefined && range === undefined) isTarget = true
         stack.push(frame)
         if (isTarget) {
           targetDepth = stack.length
           range = { start: token.start, end: -1 }
         }
         if (targetDepth > 0 && skipDepth < 0) {
-          if (!isTarget && excludeSignature && isSignature(token.name, lookup)) skipDepth = stack.length
+          if (!isTarget && (token.start === excludeAt || (excludeSignature && isSignature(token.name, lookup)))) skipDepth = stack.length
           else writeStartTag(sink, bytes, encoding, frame, token.attributes, inclusive, lookup, renderedValue, token.start)
         }
         if (token.selfClosing) closeElement(token.end)
@@ -138,7 +159,7 @@ export function canonicalizeStream(document: Uint8Array, options: CanonicalizeOp
   if (stack.length > 0) throw malformed(`document ends inside <${stack[stack.length - 1]?.name}>`, bytes.length)
   if (!rootSeen) throw malformed('no root element', bytes.length)
   if (range === undefined) {
-    throw new SceauError('INPUT_MALFORMED', `no element has Id "${options.id}"`, { details: { id: options.id } })
+    throw new SceauError('INPUT_MALFORMED', `no element has Id "${options.id}"`, { details: { id: options.id ?? '' } })
   }
   sink.flush()
   return range
@@ -246,7 +267,7 @@ function allUnprefixed(attributes: RawAttribute[]): boolean {
 }
 
 /** The normalised value of a CDATA attribute (no DTD: every attribute is CDATA), XML 1.0 §3.3.3. */
-function attributeValue(bytes: Buffer, encoding: DocumentEncoding, attribute: RawAttribute): string {
+export function attributeValue(bytes: Buffer, encoding: DocumentEncoding, attribute: RawAttribute): string {
   const raw = bytes.toString(encoding, attribute.valueStart, attribute.valueEnd)
   if (!hasByte(bytes, attribute.valueStart, attribute.valueEnd, NORMALISED)) return raw
   return raw.replace(/\r\n|[\r\n\t]|&([^;&]*);?/g, (match: string, reference: string | undefined) => {

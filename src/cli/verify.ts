@@ -1,0 +1,86 @@
+import { SceauError } from '../errors.js'
+import { verifyXml, type Indication, type XmlVerificationReport } from '../xades/verify.js'
+import { parseCommand } from './args.js'
+import { errorJson, errorLine, EXIT } from './exit-codes.js'
+import type { CommandIo } from './io.js'
+import { junitReport, type VerifiedFile } from './junit.js'
+import { loadTrust, MARK, readInput, TRUST_OPTIONS, TRUST_USAGE } from './trust-options.js'
+import { writeFileAtomic } from './write-atomic.js'
+
+const USAGE = `sceau verify FILE... ${TRUST_USAGE} [--json] [--junit FILE]`
+
+/** `sceau verify`: every signature of every file, with an ETSI-style verdict each. */
+export async function verifyCommand(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseCommand(argv, { ...TRUST_OPTIONS, json: { type: 'boolean' }, junit: { type: 'string' } }, USAGE)
+  if (positionals.length === 0) throw new SceauError('USAGE', `give the files to verify\nusage: ${USAGE}`)
+  const trust = await loadTrust(values)
+  const files: VerifiedFile[] = []
+  for (const file of positionals) {
+    try {
+      const bytes = await readInput(file)
+      if (Buffer.from(bytes.subarray(0, 5)).toString('latin1') === '%PDF-') {
+        throw new SceauError(
+          'INPUT_MALFORMED',
+          `${file}: PDF signatures are not verified yet; this version verifies XML (XAdES, XML-DSig)`,
+          {
+            details: { file },
+          },
+        )
+      }
+      const report = await verifyXml(bytes, { ...trust.options, file, at: trust.at, profile: trust.profile })
+      files.push({ file, report })
+      if (!values.json) io.out(renderReport(report))
+    } catch (err) {
+      files.push({ file, error: err })
+      if (!values.json) io.err(errorLine(err).replace(/^sceau: /, `sceau: ${file}: `))
+    }
+  }
+  if (values.json) {
+    io.out(
+      JSON.stringify(
+        { files: files.map((entry) => ('report' in entry ? entry.report : { file: entry.file, ...errorJson(entry.error) })) },
+        null,
+        2,
+      ),
+    )
+  }
+  if (values.junit !== undefined) await writeFileAtomic(values.junit, Buffer.from(junitReport(files), 'utf8'))
+  return exitCode(files)
+}
+
+function exitCode(files: readonly VerifiedFile[]): number {
+  const indications = files.flatMap((entry) => ('report' in entry ? [entry.report.indication] : []))
+  if (indications.includes('TOTAL_FAILED')) return EXIT.FAILED
+  if (files.some((entry) => 'error' in entry)) return EXIT.ERROR
+  if (indications.includes('INDETERMINATE')) return EXIT.INDETERMINATE
+  return EXIT.OK
+}
+
+function verdict(indication: Indication, subIndication: string | undefined): string {
+  return `${indication}${subIndication === undefined ? '' : ` (${subIndication})`}`
+}
+
+function renderReport(report: XmlVerificationReport): string {
+  const lines = [
+    `${report.file ?? ''}: ${verdict(report.indication, report.subIndication)} — ${report.signatures.length} signature(s), ${report.kind === 'pes' ? 'PES V2 flow' : 'XML'}`,
+  ]
+  for (const signature of report.signatures) {
+    const covers = signature.covers.filter((covered) => covered.scope !== 'signed-properties')
+    const what = covers.map((covered) =>
+      covered.scope === 'document' ? `the whole document (<${covered.element}>)` : `<${covered.element}> ${covered.id ?? ''}`.trim(),
+    )
+    lines.push(`  signature ${signature.id ?? `at byte ${signature.offset}`}: ${verdict(signature.indication, signature.subIndication)}`)
+    lines.push(`    covers     ${what.join(', ') || '(nothing)'}`)
+    if (signature.signer) lines.push(`    signer     ${signature.signer.subject}`, `    issuer     ${signature.signer.issuer}`)
+    if (signature.signingTime) lines.push(`    signed at  ${signature.signingTime} (claimed)`)
+    if (signature.xades?.role) lines.push(`    role       ${signature.xades.role}`)
+    if (signature.xades?.policy)
+      lines.push(`    policy     ${signature.xades.policy.oid}${signature.xades.policy.known ? '' : ' (unknown hash)'}`)
+    for (const check of signature.checks) {
+      if (check.status !== 'pass') lines.push(`    [${MARK[check.status] ?? check.status}] ${check.id}: ${check.reason}`)
+    }
+  }
+  for (const check of report.checks)
+    if (check.status !== 'pass') lines.push(`  [${MARK[check.status] ?? check.status}] ${check.id}: ${check.reason}`)
+  return lines.join('\n')
+}

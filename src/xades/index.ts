@@ -1,0 +1,18 @@
+/**
+ * XAdES for PES V2 (Hélios) flows and XML-DSig verification: `sceau/xades`.
+ *
+ * @packageDocumentation
+ */
+
+export { signPes, type SignPesOptions, type SignPesResult, type PesSignatureMade } from './sign-pes.js'
+export {
+  verifyXml,
+  type VerifyXmlOptions,
+  type XmlVerificationReport,
+  type SignatureReport,
+  type SignatureCheck,
+  type CoveredElement,
+  type Indication,
+} from './verify.js'
+export type { ProductionPlace } from './build-signature.js'
+export { HELIOS_POLICY, KNOWN_PES_POLICIES, type SignaturePolicy } from './policies.js'
