@@ -685,9 +685,8 @@ function otherProblems(report: CertificateReport, except: string): string {
 
 /** Inclusive C14N of a parsed SignedInfo, with the namespaces of its ancestors (C14N 1.0 renders them). */
 function inclusiveC14n(signedInfo: Element, namespaces: ReadonlyMap<string, string>, withComments: boolean): Uint8Array {
-  const ancestorNamespaces = [...namespaces].map(([prefix, namespaceURI]) => ({ prefix, namespaceURI }))
   const canonicalizer = withComments ? new C14nCanonicalizationWithComments() : new C14nCanonicalization()
-  return utf8(canonicalizer.process(signedInfo as never, { ancestorNamespaces } as never))
+  return utf8(canonicalizer.process(signedInfo as never, { ancestorNamespaces: ancestorNamespaces(namespaces) } as never))
 }
 
 /** Inclusive C14N of an element through the DOM: the fallback for what the streaming path does not do. */
@@ -711,8 +710,14 @@ function domInclusiveC14n(
     const signatureNode = nodes[starts.indexOf(signature.start)]
     signatureNode?.parentNode?.removeChild(signatureNode)
   }
-  const ancestorNamespaces = [...target.inheritedNamespaces].map(([prefix, namespaceURI]) => ({ prefix, namespaceURI }))
-  return utf8(new C14nCanonicalization().process(node as never, { ancestorNamespaces } as never))
+  return utf8(
+    new C14nCanonicalization().process(node as never, { ancestorNamespaces: ancestorNamespaces(target.inheritedNamespaces) } as never),
+  )
+}
+
+// xml-crypto renders the default namespace from the element itself: passing it again would declare it twice.
+function ancestorNamespaces(namespaces: ReadonlyMap<string, string>): { prefix: string; namespaceURI: string }[] {
+  return [...namespaces].filter(([prefix]) => prefix !== '').map(([prefix, namespaceURI]) => ({ prefix, namespaceURI }))
 }
 
 function utf8(text: unknown): Uint8Array {
