@@ -1,21 +1,24 @@
 // npm run demo: the main job of sceau on a throwaway token. Creates a SoftHSM token in a temporary directory,
 // fills it with a generated test PKI (an agent's RSA and EC signature keys and certificates, the CA certificate),
-// lists it as `sceau tokens` does, signs a sample document with each key through the token and checks each
-// signature with Node's OpenSSL, an implementation sceau did not write.
+// lists it as `sceau tokens` does, signs a real PES V2 flow with each key through the token (XAdES-EPES, DGFiP
+// profile), has xmlsec1 — an implementation sceau did not write — check each signature, verifies it with
+// `sceau verify`, and shows both reject the flow once one amount is changed.
 import 'reflect-metadata'
-import { randomInt, verify, X509Certificate, constants } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { randomInt } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { main } from '../src/cli/main.js'
-import { pinFromEnv } from '../src/pkcs11/pin.js'
-import { Token } from '../src/pkcs11/token.js'
-import { ecdsaP1363ToDer } from '../src/signer/ecdsa.js'
-import { Pkcs11Signer } from '../src/signer/pkcs11-signer.js'
 import { createTestPki, writeTestPki } from '../src/testing/pki.js'
 import { createSoftHsm } from '../src/testing/softhsm.js'
 
 const say = (text = ''): void => void process.stdout.write(text + '\n')
+
+function xmlsecVerify(file: string): boolean {
+  const id = ['--id-attr:Id', 'Bordereau', '--id-attr:Id', 'http://uri.etsi.org/01903/v1.1.1#:SignedProperties']
+  return spawnSync('xmlsec1', ['--verify', '--insecure', ...id, file], { stdio: 'ignore' }).status === 0
+}
 
 async function demo(): Promise<void> {
   const started = Date.now()
@@ -54,39 +57,56 @@ async function demo(): Promise<void> {
     const listed = await main(['tokens', '--module', hsm.module, '--pin-env', 'SCEAU_DEMO_PIN'], io)
     if (listed !== 0) throw new Error('listing the token failed')
 
-    const document = readFileSync(new URL('../fixtures/pes/PESALR2_25060187900027_190328_001.xml', import.meta.url))
-    say(`\nSigning ${document.length} bytes of a real PES V2 flow (its SHA-256 digest is all that reaches the token):`)
-    const token = await Token.open({ module: hsm.module, token: 'Mairie de Démo' })
-    try {
-      await token.login(pinFromEnv('SCEAU_DEMO_PIN'))
-      for (const label of ['Signature RSA', 'Signature EC']) {
-        const signer = await Pkcs11Signer.create({ token, key: `pkcs11:object=${encodeURIComponent(label)};type=private` })
-        const algorithm = signer.algorithms[0]
-        if (algorithm === undefined) throw new Error(`no algorithm for ${label}`)
-        const t0 = performance.now()
-        const signature = await signer.sign(document, algorithm)
-        const ms = (performance.now() - t0).toFixed(1)
-        const publicKey = new X509Certificate(signer.certificate).publicKey
-        const ok =
-          signer.key.type === 'EC'
-            ? verify('sha256', document, publicKey, ecdsaP1363ToDer(signature))
-            : verify('sha256', document, { key: publicKey, padding: constants.RSA_PKCS1_PADDING }, signature)
-        const tampered = Buffer.from(document)
-        tampered.writeUInt8(tampered.readUInt8(tampered.length >> 1) ^ 1, tampered.length >> 1)
-        const tamperedOk =
-          signer.key.type === 'EC'
-            ? verify('sha256', tampered, publicKey, ecdsaP1363ToDer(signature))
-            : verify('sha256', tampered, publicKey, signature)
-        say(
-          `  ${label.padEnd(14)} ${algorithm.padEnd(26)} ${signature.length} bytes in ${ms} ms — OpenSSL says ${ok ? 'VALID' : 'INVALID'}; after one changed byte: ${tamperedOk ? 'VALID (!)' : 'INVALID'}`,
-        )
-        say(`    chain from the token: ${signer.chain.length} CA certificate(s); key ${signer.uri}`)
-        if (!ok || tamperedOk) process.exitCode = 1
-      }
-    } finally {
-      token.close()
+    // The real 2019 flow without its signature: an unsigned ISO-8859-1 PES_Aller with one bordereau, N10025.
+    const real = readFileSync(new URL('../fixtures/pes/PESALR2_25060187900027_190328_001.xml', import.meta.url))
+    const unsigned = Buffer.concat([real.subarray(0, real.indexOf('<ds:Signature')), real.subarray(real.indexOf('</ds:Signature>') + 15)])
+    const input = join(pkiDir, 'PESALR2.xml')
+    writeFileSync(input, unsigned)
+    const trust = ['--trust', join(pkiDir, 'root.pem'), '--intermediates', join(pkiDir, 'intermediate.pem')]
+    const revocation = ['--crl', join(pkiDir, 'crl.der'), '--crl', join(pkiDir, 'root-crl.der'), '--no-crl-fetch']
+    for (const [label, output] of [
+      ['Signature RSA', join(pkiDir, 'PESALR2-signed-rsa.xml')],
+      ['Signature EC', join(pkiDir, 'PESALR2-signed-ec.xml')],
+    ] as const) {
+      const key = `pkcs11:token=${encodeURIComponent('Mairie de Démo')};object=${encodeURIComponent(label)};type=private`
+      const args = [
+        'sign-pes',
+        input,
+        '--out',
+        output,
+        '--module',
+        hsm.module,
+        '--key',
+        key,
+        '--pin-env',
+        'SCEAU_DEMO_PIN',
+        '--role',
+        'Maire',
+        '--city',
+        'Nice',
+      ]
+      say(`
+$ sceau ${args.map((arg) => (arg.includes(' ') || arg.includes(';') ? `'${arg}'` : arg)).join(' ')}`)
+      if ((await main(args, io)) !== 0) throw new Error(`signing with ${label} failed`)
+      say(`$ xmlsec1 --verify … ${output.split('/').pop()}   (an implementation sceau did not write)`)
+      const xmlsec = xmlsecVerify(output)
+      say(`  xmlsec1: ${xmlsec ? 'OK' : 'FAILED'}`)
+      say(`$ sceau verify ${output.split('/').pop()} --trust root.pem --intermediates intermediate.pem --crl …`)
+      const verdict = await main(['verify', output, ...trust, ...revocation], io)
+      const tampered = join(pkiDir, 'tampered.xml')
+      writeFileSync(
+        tampered,
+        readFileSync(output).toString('latin1').replace('<MtBordHT V="4874.40"/>', '<MtBordHT V="4874.50"/>'),
+        'latin1',
+      )
+      const tamperedXmlsec = xmlsecVerify(tampered)
+      const tamperedCode = await main(['verify', tampered, ...trust, ...revocation, '--json'], { ...io, out: () => {} })
+      say(
+        `  one amount changed (4874.40 → 4874.50): xmlsec1 ${tamperedXmlsec ? 'OK (!)' : 'rejects it'}, sceau verify exits ${tamperedCode}`,
+      )
+      if (!xmlsec || verdict !== 0 || tamperedXmlsec || tamperedCode !== 1) process.exitCode = 1
     }
-    say(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. XAdES (PES V2) and PAdES signing come next on this same Signer.`)
+    say(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. PAdES signing comes next on this same Signer.`)
   } finally {
     hsm.cleanup()
     rmSync(pkiDir, { recursive: true, force: true })
