@@ -51,7 +51,13 @@ describe('the built package', () => {
        console.log(JSON.stringify({ instance: err instanceof SceauError, modules: Array.isArray(findModules()), profiles: PROFILE_NAMES.length,
          policy: HELIOS_POLICY.oid, pes: pesErr instanceof SceauError && pesErr.code }))`,
     )
-    expect(JSON.parse(out)).toEqual({ instance: true, modules: true, profiles: 4, policy: '1.2.250.1.131.1.5.18.21.1.7', pes: 'PES_STRUCTURE' })
+    expect(JSON.parse(out)).toEqual({
+      instance: true,
+      modules: true,
+      profiles: 4,
+      policy: '1.2.250.1.131.1.5.18.21.1.7',
+      pes: 'PES_STRUCTURE',
+    })
   })
 
   it('does not load the native addon until a module is opened', () => {
