@@ -274,7 +274,14 @@ async function main(): Promise<void> {
         if (best !== undefined) results.set(contestant.name, best)
         const baseline = results.get('xmlsec1')
         const ratio = best !== undefined && baseline !== undefined ? `${(best / baseline).toFixed(2)}x` : '?'
-        const row = [actual, contestant.name, failure ?? best?.toFixed(2) ?? '?', ratio, peak ? peak.toFixed(0) : '?', verified ? 'yes' : 'no']
+        const row = [
+          actual,
+          contestant.name,
+          failure ?? best?.toFixed(2) ?? '?',
+          ratio,
+          peak ? peak.toFixed(0) : '?',
+          verified ? 'yes' : 'no',
+        ]
         console.log(row.join('\t'))
         rows.push(row)
       }

@@ -21,7 +21,18 @@ function random(seed: number): (n: number) => number {
   }
 }
 
-const TEXTS = ['plain', ' a &lt; b ', '&amp;&gt;&quot;', 'caf\u00e9', '\u20ac 10', 'line\r\nbreak\rcr', '&#233;&#x1F600;', '\t tab ', 'x ]]&gt; y', '']
+const TEXTS = [
+  'plain',
+  ' a &lt; b ',
+  '&amp;&gt;&quot;',
+  'caf\u00e9',
+  '\u20ac 10',
+  'line\r\nbreak\rcr',
+  '&#233;&#x1F600;',
+  '\t tab ',
+  'x ]]&gt; y',
+  '',
+]
 const VALUES = ['v', 'a&amp;b', '&lt;tag&gt;', 'sp  ace', 'tab\there', 'nl\nx', '&#9;&#10;&#13;', '\u00e9t\u00e9', '"q"', "it's"]
 const PREFIXES = ['a', 'b', 'p', 'ds']
 const URIS = ['urn:a', 'urn:b', 'urn:p', DSIG, '']
