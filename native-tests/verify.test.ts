@@ -92,38 +92,32 @@ beforeAll(() => {
 })
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
+/** Copies a real flow, has xmlsec1 and sceau check its one signature, and expects both to find it intact. */
+async function intactForBoth(name: string): Promise<{ code: number; report: Report; signature: Report['signatures'][number] | undefined }> {
+  const file = join(dir, name)
+  copyFileSync(fixture('pes', name), file)
+  const xmlsec = xmlsec1(file, PES_ID_ATTRS)
+  expect(xmlsec.ok, xmlsec.output).toBe(true)
+  const { code, report } = await verify(file, '--no-revocation-check')
+  expect(report.signatures).toHaveLength(1)
+  const [signature] = report.signatures
+  const references = checksOf(signature, 'xmldsig.reference')
+  expect(references).toHaveLength(xmlsec.references?.all ?? -1)
+  for (const check of [...references, ...checksOf(signature, 'xmldsig.signature-value')]) expect(check.status, check.reason).toBe('pass')
+  expect(checksOf(signature, 'xmldsig.signature-value')).toHaveLength(1)
+  return { code, report, signature }
+}
+
 describe('sceau verify and xmlsec1 on real PES flows', () => {
   it('agree that the real PESALR2 flow is intact; sceau says INDETERMINATE, its signer having expired without a timestamp', async () => {
-    const file = join(dir, PESALR2)
-    copyFileSync(fixture('pes', PESALR2), file)
-    const xmlsec = xmlsec1(file, PES_ID_ATTRS)
-    expect(xmlsec.ok, xmlsec.output).toBe(true)
-
-    const { code, report } = await verify(file, '--no-revocation-check')
-    expect(report.signatures).toHaveLength(1)
-    const [signature] = report.signatures
-    const references = checksOf(signature, 'xmldsig.reference')
-    expect(references).toHaveLength(xmlsec.references?.all ?? -1)
-    for (const check of [...references, ...checksOf(signature, 'xmldsig.signature-value')]) expect(check.status, check.reason).toBe('pass')
-    expect(checksOf(signature, 'xmldsig.signature-value')).toHaveLength(1)
+    const { code, report, signature } = await intactForBoth(PESALR2)
     expect(signature && bordereauOf(signature)).toBe('N10025')
     expect(report.indication).toBe('INDETERMINATE')
     expect(code).toBe(3)
   })
 
   it('agree that test-perime is intact; sceau says INDETERMINATE / OUT_OF_BOUNDS_NO_POE and exits 3', async () => {
-    const file = join(dir, 'test-perime-04-04-2016.xml')
-    copyFileSync(fixture('pes', 'test-perime-04-04-2016.xml'), file)
-    const xmlsec = xmlsec1(file, PES_ID_ATTRS)
-    expect(xmlsec.ok, xmlsec.output).toBe(true)
-
-    const { code, report } = await verify(file, '--no-revocation-check')
-    expect(report.signatures).toHaveLength(1)
-    const [signature] = report.signatures
-    const references = checksOf(signature, 'xmldsig.reference')
-    expect(references).toHaveLength(xmlsec.references?.all ?? -1)
-    for (const check of [...references, ...checksOf(signature, 'xmldsig.signature-value')]) expect(check.status, check.reason).toBe('pass')
-    expect(checksOf(signature, 'xmldsig.signature-value')).toHaveLength(1)
+    const { code, report, signature } = await intactForBoth('test-perime-04-04-2016.xml')
     expect(report).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'OUT_OF_BOUNDS_NO_POE' })
     expect(signature).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'OUT_OF_BOUNDS_NO_POE' })
     expect(code).toBe(3)

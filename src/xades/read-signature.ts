@@ -147,9 +147,10 @@ function readXades(signature: Element): ReadXadesProperties | undefined {
         if (method === undefined || value === undefined) return undefined
         return { digestMethod: method.getAttribute('Algorithm') ?? '', digestValue: fromBase64(text(value)) }
       }
+      const certs = (container: Element | undefined): Element[] => (container === undefined ? [] : children(container, ns, 'Cert'))
       const signingCertificates = [
-        ...children(find(signatureProperties, 'SigningCertificate') ?? qualifying, ns, 'Cert'),
-        ...children(find(signatureProperties, 'SigningCertificateV2') ?? qualifying, ns, 'Cert'),
+        ...certs(find(signatureProperties, 'SigningCertificate')),
+        ...certs(find(signatureProperties, 'SigningCertificateV2')),
       ].flatMap((cert) => {
         const digest = digestOf(child(cert, ns, 'CertDigest'))
         if (digest === undefined) return []
