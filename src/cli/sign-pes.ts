@@ -13,7 +13,7 @@ import { parseCommand, pinSourceFrom } from './args.js'
 import { errorJson, errorLine, EXIT } from './exit-codes.js'
 import type { CommandIo } from './io.js'
 import { readInput } from './trust-options.js'
-import { writeFileAtomic } from './write-atomic.js'
+import { writeAtomically } from '../atomic-write.js'
 
 const USAGE =
   'sceau sign-pes IN.xml... (--out OUT.xml | --out-dir DIR) (--key pkcs11:URI [--module PATH] [--pin-env VAR | --pin-file FILE | --pin-prompt] | ' +
@@ -77,7 +77,7 @@ export async function signPesCommand(argv: string[], io: CommandIo): Promise<num
       const output = outputs[k] as string
       try {
         const result = await signPes(await readInput(input), signer, { ...options, file: input })
-        await writeFileAtomic(output, result.document)
+        await writeAtomically(output, (write) => write(result.document))
         const elements = result.signatures.map((signature) => `${signature.element} ${signature.elementId}`)
         results.push({ input, output, signatures: result.signatures, changes: result.changes })
         if (!values.json) {

@@ -5,7 +5,7 @@ import { errorJson, errorLine, EXIT } from './exit-codes.js'
 import type { CommandIo } from './io.js'
 import { junitReport, type VerifiedFile } from './junit.js'
 import { loadTrust, MARK, readInput, TRUST_OPTIONS, TRUST_USAGE } from './trust-options.js'
-import { writeFileAtomic } from './write-atomic.js'
+import { writeAtomically } from '../atomic-write.js'
 
 const USAGE = `sceau verify FILE... ${TRUST_USAGE} [--json] [--junit FILE]`
 
@@ -44,7 +44,8 @@ export async function verifyCommand(argv: string[], io: CommandIo): Promise<numb
       ),
     )
   }
-  if (values.junit !== undefined) await writeFileAtomic(values.junit, Buffer.from(junitReport(files), 'utf8'))
+  const junit = values.junit
+  if (junit !== undefined) await writeAtomically(junit, (write) => write(Buffer.from(junitReport(files), 'utf8')))
   return exitCode(files)
 }
 

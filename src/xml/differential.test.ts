@@ -108,7 +108,7 @@ describe('streaming exc-c14n = xml-crypto on 400 generated documents', () => {
       for (let seed = 1; seed <= 200; seed++) {
         const xml = generate(seed * 7919 + (latin1 ? 1 : 0), latin1)
         // Latin-1 documents cannot hold the euro sign and the emoji: they keep them as character references.
-        const text = latin1 ? xml.replace(/[^\u0000-\u00ff]/gu, (c) => `&#x${(c.codePointAt(0) as number).toString(16)};`) : xml
+        const text = latin1 ? xml.replace(/[\u0100-\u{10ffff}]/gu, (c) => `&#x${(c.codePointAt(0) as number).toString(16)};`) : xml
         const bytes = Buffer.from(text, latin1 ? 'latin1' : 'utf8')
         const expected = oracle(text)
         const byId = Buffer.from(canonicalizeElementById(bytes, { id: 'target', excludeSignature: false })).toString('utf8')

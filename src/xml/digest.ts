@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { canonicalizeStream } from './exc-c14n.js'
+import type { XmlInput } from './source.js'
 
 /** Which element to digest, and how. */
 export interface ElementDigestOptions {
@@ -43,7 +44,8 @@ const NODE_HASH = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', '
 
 /**
  * Digest of the exclusive canonical form (xml-exc-c14n#, without comments) of the element with the given Id,
- * computed in one streaming pass over the document bytes: memory stays O(nesting depth) for any file size.
+ * computed in one streaming pass over the document bytes: memory stays O(nesting depth) for any file size, and
+ * a `ByteSource` (`fileSource`) spares holding the document itself.
  * The document is refused (INPUT_MALFORMED) when it has a DOCTYPE, no or several elements with that Id, an
  * encoding other than UTF-8 / ISO-8859-1, or is not well-formed.
  *
@@ -53,17 +55,24 @@ const NODE_HASH = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', '
  * Buffer.from(digest).toString('base64') // the DigestValue of a Reference URI="#N10025"
  * ```
  */
-export function digestElementById(document: Uint8Array, options: ElementDigestOptions): ElementDigest {
+export function digestElementById(document: XmlInput, options: ElementDigestOptions): ElementDigest {
   const hash = createHash(NODE_HASH[options.hash ?? 'SHA-256'])
   const { start, end } = canonicalizeStream(document, options, (chunk) => hash.update(chunk))
   return { digest: new Uint8Array(hash.digest()), start, end }
 }
 
 /**
- * Digest of the exc-c14n form of the element at a known offset (from `indexDocument`): reads only that element.
+ * Digest of the exc-c14n form of the element at a known offset (from `indexDocument`): reads only that element,
+ * from its offset when `document` is a ByteSource.
+ *
+ * @example
+ * ```ts
+ * const index = indexDocument(source)
+ * const { digest } = digestElementAt(source, index.encoding, elementById(index, 'N10025'))
+ * ```
  */
 export function digestElementAt(
-  document: Uint8Array,
+  document: XmlInput,
   encoding: Encoding,
   element: ElementLocation,
   options: ElementAtDigestOptions = {},
@@ -85,7 +94,7 @@ export function digestElementAt(
 
 /** The exc-c14n form of the element at a known offset, in memory (for SignedInfo and SignedProperties). */
 export function canonicalizeElementAt(
-  document: Uint8Array,
+  document: XmlInput,
   encoding: Encoding,
   element: ElementLocation,
   options: Omit<ElementAtDigestOptions, 'hash'> = {},
@@ -114,7 +123,7 @@ export function canonicalizeElementAt(
  * const bytes = canonicalizeElementById(document, { id: 'S1_SP', excludeSignature: false })
  * ```
  */
-export function canonicalizeElementById(document: Uint8Array, options: Omit<ElementDigestOptions, 'hash'>): Uint8Array {
+export function canonicalizeElementById(document: XmlInput, options: Omit<ElementDigestOptions, 'hash'>): Uint8Array {
   const chunks: Buffer[] = []
   canonicalizeStream(document, options, (chunk) => chunks.push(Buffer.from(chunk)))
   return new Uint8Array(Buffer.concat(chunks))

@@ -3,6 +3,7 @@
 
 import { isUtf8 } from 'node:buffer'
 import { SceauError } from '../errors.js'
+import { readFully, type ByteSource } from './source.js'
 
 /** The encodings the scanner reads. windows-1252 is read as Latin-1 (its 0x80–0x9F block is not mapped). */
 export type DocumentEncoding = 'latin1' | 'utf8'
@@ -22,6 +23,39 @@ const UTF8_NAMES = new Set(['utf-8', 'utf8'])
  * documents whose bytes are not valid UTF-8 (their canonical form could not be valid UTF-8 either).
  */
 export function readPrologue(bytes: Buffer): DocumentPrologue {
+  const prologue = parsePrologue(bytes)
+  if (prologue.encoding === 'utf8' && !isUtf8(bytes)) throw invalidUtf8()
+  return prologue
+}
+
+/** Longest BOM + XML declaration read from a source; a real declaration is under 100 bytes. */
+const LONGEST_HEAD = 64 * 1024
+
+/**
+ * {@link readPrologue} for a document read from a source: reads only its head. Only the head is checked for UTF-8
+ * here; the scanner checks the rest as it reads it.
+ */
+export function readSourcePrologue(source: ByteSource): DocumentPrologue {
+  let length = Math.min(256, source.size)
+  let head = Buffer.allocUnsafe(length)
+  readFully(source, head, 0)
+  // Read more only while an XML declaration is open; its end tells where the content starts.
+  while (length < Math.min(LONGEST_HEAD, source.size) && head.includes('<?xml', 0, 'latin1') && !head.includes('?>', 0, 'latin1')) {
+    length = Math.min(length * 4, LONGEST_HEAD, source.size)
+    head = Buffer.allocUnsafe(length)
+    readFully(source, head, 0)
+  }
+  const prologue = parsePrologue(head)
+  if (prologue.encoding === 'utf8' && !isUtf8(head.subarray(0, prologue.contentStart))) throw invalidUtf8()
+  return prologue
+}
+
+/** The INPUT_MALFORMED error for a UTF-8 document holding bytes that are not UTF-8. */
+export function invalidUtf8(): SceauError {
+  return new SceauError('INPUT_MALFORMED', 'XML document declared UTF-8 holds invalid UTF-8 bytes')
+}
+
+function parsePrologue(bytes: Buffer): DocumentPrologue {
   let start = 0
   let fromBom: DocumentEncoding | undefined
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
@@ -48,8 +82,6 @@ export function readPrologue(bytes: Buffer): DocumentPrologue {
     }
     contentStart = end + 2
   }
-  if (encoding === 'utf8' && !isUtf8(bytes))
-    throw new SceauError('INPUT_MALFORMED', 'XML document declared UTF-8 holds invalid UTF-8 bytes')
   return { encoding, contentStart }
 }
 

@@ -3,9 +3,10 @@
 // namespace declarations in scope. PES flows hold millions of elements; only a few hundred are ever recorded.
 
 import { SceauError } from '../errors.js'
-import { readPrologue, type DocumentEncoding } from './encoding.js'
+import { readPrologue, readSourcePrologue, type DocumentEncoding } from './encoding.js'
 import { attributeValue } from './exc-c14n.js'
 import { XmlScanner, malformed } from './scanner.js'
+import { isByteSource, type XmlInput } from './source.js'
 
 export const XMLDSIG_NS = 'http://www.w3.org/2000/09/xmldsig#'
 
@@ -21,7 +22,7 @@ export interface IndexedAttribute {
   readonly valueEnd: number
 }
 
-/** A recorded element. Offsets are bytes, end exclusive. */
+/** A recorded element. Offsets are absolute bytes in the document, end exclusive. */
 export interface IndexedElement {
   /** Qualified name as written. */
   readonly name: string
@@ -80,15 +81,22 @@ interface Frame {
 const EMPTY: ReadonlyMap<string, string> = new Map()
 
 /**
- * Indexes `bytes` in one pass, checking well-formedness on the way (tags balanced, one root, prefixes bound,
- * no DOCTYPE).
+ * Indexes a document in one pass, checking well-formedness on the way (tags balanced, one root, prefixes bound,
+ * no DOCTYPE). From a ByteSource, memory stays bounded by the window and what is recorded.
  *
- * @throws SceauError INPUT_MALFORMED
+ * @example
+ * ```ts
+ * const index = indexDocument(fileSource(fd, fstatSync(fd).size))
+ * index.signatures.length
+ * ```
+ * @throws SceauError INPUT_MALFORMED, INPUT_TOO_LARGE (a single tag over 16 MiB)
  */
-export function indexDocument(document: Uint8Array, options: IndexDocumentOptions = {}): DocumentIndex {
-  const bytes = Buffer.from(document.buffer, document.byteOffset, document.byteLength)
-  const { encoding, contentStart } = readPrologue(bytes)
-  const scanner = new XmlScanner(bytes, encoding, contentStart)
+export function indexDocument(document: XmlInput, options: IndexDocumentOptions = {}): DocumentIndex {
+  const input = isByteSource(document) ? document : Buffer.from(document.buffer, document.byteOffset, document.byteLength)
+  const size = isByteSource(input) ? input.size : input.length
+  const { encoding, contentStart } = isByteSource(input) ? readSourcePrologue(input) : readPrologue(input)
+  // In memory, readPrologue has checked the whole document; from a source, the scanner checks what it reads.
+  const scanner = new XmlScanner(input, encoding, contentStart, { validateUtf8: encoding === 'utf8' && isByteSource(input) })
   const maxDepth = options.maxDepth ?? 256
   const keep = options.keep
   const stack: Frame[] = []
@@ -100,6 +108,8 @@ export function indexDocument(document: Uint8Array, options: IndexDocumentOption
   for (;;) {
     const token = scanner.next()
     if (token.kind === 'eof') break
+    const bytes = scanner.window
+    const base = scanner.base
     if (token.kind === 'start') {
       if (stack.length === 0 && root !== undefined) throw malformed('more than one root element', token.start)
       if (stack.length >= maxDepth) throw malformed(`elements nested deeper than ${maxDepth}`, token.start)
@@ -111,7 +121,7 @@ export function indexDocument(document: Uint8Array, options: IndexDocumentOption
         const name = attribute.name
         if (name === 'xmlns' || name.startsWith('xmlns:')) {
           if (namespaces === inherited) namespaces = new Map(inherited)
-          ;(namespaces as Map<string, string>).set(name === 'xmlns' ? '' : name.slice(6), attributeValue(bytes, encoding, attribute))
+          ;(namespaces as Map<string, string>).set(name === 'xmlns' ? '' : name.slice(6), attributeValue(bytes, encoding, attribute, base))
         } else if (ID_ATTRIBUTES.includes(name)) idCarrier = true
       }
       const colon = token.name.indexOf(':')
@@ -141,7 +151,7 @@ export function indexDocument(document: Uint8Array, options: IndexDocumentOption
             .filter((attribute) => attribute.name !== 'xmlns' && !attribute.name.startsWith('xmlns:'))
             .map((attribute) => ({
               name: attribute.name,
-              value: attributeValue(bytes, encoding, attribute),
+              value: attributeValue(bytes, encoding, attribute, base),
               valueStart: attribute.valueStart,
               valueEnd: attribute.valueEnd,
             })),
@@ -167,12 +177,12 @@ export function indexDocument(document: Uint8Array, options: IndexDocumentOption
         frame.record.end = token.end
       }
     } else if (stack.length === 0 && (token.kind === 'text' || token.kind === 'cdata')) {
-      if (token.kind === 'cdata' || !isAllSpace(bytes, token.start, token.end))
+      if (token.kind === 'cdata' || !isAllSpace(bytes, token.start - base, token.end - base))
         throw malformed('text outside the root element', token.start)
     }
   }
-  if (stack.length > 0) throw malformed(`document ends inside <${stack[stack.length - 1]?.name}>`, bytes.length)
-  if (root === undefined) throw malformed('no root element', bytes.length)
+  if (stack.length > 0) throw malformed(`document ends inside <${stack[stack.length - 1]?.name}>`, size)
+  if (root === undefined) throw malformed('no root element', size)
   return { encoding, root, elements, ids, signatures }
 }
 

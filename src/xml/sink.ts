@@ -15,6 +15,14 @@ export class ByteSink {
 
   /** Writes `source[start, end)` verbatim. */
   writeBytes(source: Buffer, start: number, end: number): void {
+    // Attribute values and short texts: a byte loop beats Buffer#copy's per-call overhead.
+    if (end - start <= 32 && CHUNK - this.length >= end - start) {
+      const buffer = this.buffer
+      let at = this.length
+      for (let i = start; i < end; i++) buffer[at++] = source[i] as number
+      this.length = at
+      return
+    }
     let from = start
     while (from < end) {
       if (this.length === CHUNK) this.flush()
