@@ -8,12 +8,11 @@ import { parsePkcs11Uri } from '../pkcs11/uri.js'
 import { Pkcs11Signer } from '../signer/pkcs11-signer.js'
 import { Pkcs12Signer } from '../signer/pkcs12-signer.js'
 import type { Signer } from '../signer/signer.js'
-import { signPes, type SignPesOptions } from '../xades/sign-pes.js'
+import { signPesFile, type SignPesOptions } from '../xades/sign-pes.js'
 import { parseCommand, pinSourceFrom } from './args.js'
 import { errorJson, errorLine, EXIT } from './exit-codes.js'
 import type { CommandIo } from './io.js'
 import { readInput } from './trust-options.js'
-import { writeAtomically } from '../atomic-write.js'
 
 const USAGE =
   'sceau sign-pes IN.xml... (--out OUT.xml | --out-dir DIR) (--key pkcs11:URI [--module PATH] [--pin-env VAR | --pin-file FILE | --pin-prompt] | ' +
@@ -76,8 +75,7 @@ export async function signPesCommand(argv: string[], io: CommandIo): Promise<num
     for (const [k, input] of positionals.entries()) {
       const output = outputs[k] as string
       try {
-        const result = await signPes(await readInput(input), signer, { ...options, file: input })
-        await writeAtomically(output, (write) => write(result.document))
+        const result = await signPesFile(input, output, signer, options)
         const elements = result.signatures.map((signature) => `${signature.element} ${signature.elementId}`)
         results.push({ input, output, signatures: result.signatures, changes: result.changes })
         if (!values.json) {

@@ -1,10 +1,11 @@
+import { open, type FileHandle } from 'node:fs/promises'
 import { SceauError } from '../errors.js'
-import { verifyXml, type Indication, type XmlVerificationReport } from '../xades/verify.js'
+import { verifyXmlFile, type Indication, type XmlVerificationReport } from '../xades/verify.js'
 import { parseCommand } from './args.js'
 import { errorJson, errorLine, EXIT } from './exit-codes.js'
 import type { CommandIo } from './io.js'
 import { junitReport, type VerifiedFile } from './junit.js'
-import { loadTrust, MARK, readInput, TRUST_OPTIONS, TRUST_USAGE } from './trust-options.js'
+import { loadTrust, MARK, TRUST_OPTIONS, TRUST_USAGE } from './trust-options.js'
 import { writeAtomically } from '../atomic-write.js'
 
 const USAGE = `sceau verify FILE... ${TRUST_USAGE} [--json] [--junit FILE]`
@@ -17,8 +18,7 @@ export async function verifyCommand(argv: string[], io: CommandIo): Promise<numb
   const files: VerifiedFile[] = []
   for (const file of positionals) {
     try {
-      const bytes = await readInput(file)
-      if (Buffer.from(bytes.subarray(0, 5)).toString('latin1') === '%PDF-') {
+      if ((await readHead(file)) === '%PDF-') {
         throw new SceauError(
           'INPUT_MALFORMED',
           `${file}: PDF signatures are not verified yet; this version verifies XML (XAdES, XML-DSig)`,
@@ -27,7 +27,7 @@ export async function verifyCommand(argv: string[], io: CommandIo): Promise<numb
           },
         )
       }
-      const report = await verifyXml(bytes, { ...trust.options, file, at: trust.at, profile: trust.profile })
+      const report = await verifyXmlFile(file, { ...trust.options, at: trust.at, profile: trust.profile })
       files.push({ file, report })
       if (!values.json) io.out(renderReport(report))
     } catch (err) {
@@ -84,4 +84,20 @@ function renderReport(report: XmlVerificationReport): string {
   for (const check of report.checks)
     if (check.status !== 'pass') lines.push(`  [${MARK[check.status] ?? check.status}] ${check.id}: ${check.reason}`)
   return lines.join('\n')
+}
+
+async function readHead(file: string): Promise<string> {
+  let handle: FileHandle
+  try {
+    handle = await open(file, 'r')
+  } catch (cause) {
+    throw new SceauError('FILE_NOT_FOUND', `cannot read "${file}"`, { cause, details: { file } })
+  }
+  try {
+    const head = Buffer.alloc(5)
+    const { bytesRead } = await handle.read(head, 0, 5, 0)
+    return head.subarray(0, bytesRead).toString('latin1')
+  } finally {
+    await handle.close()
+  }
 }

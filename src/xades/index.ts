@@ -4,9 +4,10 @@
  * @packageDocumentation
  */
 
-export { signPes, type SignPesOptions, type SignPesResult, type PesSignatureMade } from './sign-pes.js'
+export { signPes, signPesFile, type SignPesOptions, type SignPesResult, type PesSignatureMade } from './sign-pes.js'
 export {
   verifyXml,
+  verifyXmlFile,
   type VerifyXmlOptions,
   type XmlVerificationReport,
   type SignatureReport,

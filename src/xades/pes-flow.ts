@@ -2,6 +2,7 @@
 // InfoDematerialisee flags and the global signature, found in one pass (research/pes.md §2).
 
 import { SceauError } from '../errors.js'
+import type { XmlInput } from '../xml/source.js'
 import { attribute, indexDocument, type DocumentIndex, type IndexedAttribute, type IndexedElement } from '../xml/index-document.js'
 
 /** Namespace of the PES_Aller root; its children are unqualified. */
@@ -47,7 +48,7 @@ export function isPesAller(index: DocumentIndex): boolean {
 }
 
 /** Indexes a document as a PES flow (the Bordereau, header and InfoDematerialisee elements are recorded). */
-export function indexPes(document: Uint8Array): DocumentIndex {
+export function indexPes(document: XmlInput): DocumentIndex {
   return indexDocument(document, { keep: (localName, namespace, depth) => namespace === '' && depth <= 3 && KEPT.has(localName) })
 }
 

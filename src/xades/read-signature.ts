@@ -5,6 +5,7 @@ import { SceauError } from '../errors.js'
 import { child, children, elementChildren, parseXmlSafely, text } from '../policy/trusted-list/xml.js'
 import type { DocumentEncoding } from '../xml/encoding.js'
 import type { IndexedElement } from '../xml/index-document.js'
+import { readRange, type XmlInput } from '../xml/source.js'
 import { DS_NS, XADES_NAMESPACES } from './uris.js'
 
 const MAX_SIGNATURE_BYTES = 4 * 1024 * 1024
@@ -60,14 +61,13 @@ export interface ReadSignature {
  *
  * @throws SceauError INPUT_MALFORMED when a required part (SignedInfo, SignatureMethod, a DigestValue…) is missing.
  */
-export function readSignature(document: Uint8Array, encoding: DocumentEncoding, element: IndexedElement, file?: string): ReadSignature {
+export function readSignature(document: XmlInput, encoding: DocumentEncoding, element: IndexedElement, file?: string): ReadSignature {
   const size = element.end - element.start
   if (size > MAX_SIGNATURE_BYTES) {
     throw new SceauError('INPUT_TOO_LARGE', `a ds:Signature of ${size} bytes is over the ${MAX_SIGNATURE_BYTES} accepted`, {
       details: { size },
     })
   }
-  const bytes = Buffer.from(document.buffer, document.byteOffset, document.byteLength)
   // The fragment is parsed inside a wrapper that declares what its ancestors declared, so prefixes resolve.
   const declarations = [...element.inheritedNamespaces]
     .map(
@@ -75,7 +75,7 @@ export function readSignature(document: Uint8Array, encoding: DocumentEncoding, 
         `${prefix === '' ? 'xmlns' : `xmlns:${prefix}`}="${uri.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;')}"`,
     )
     .join(' ')
-  const source = `<sceau-wrapper ${declarations}>${bytes.toString(encoding, element.start, element.end)}</sceau-wrapper>`
+  const source = `<sceau-wrapper ${declarations}>${readRange(document, element.start, element.end).toString(encoding)}</sceau-wrapper>`
   const wrapper = parseXmlSafely(source, { file, maxBytes: MAX_SIGNATURE_BYTES * 2, maxDepth: 64 }).documentElement
   const signature = elementChildren(wrapper)[0] as Element
   const missing = (what: string): SceauError =>

@@ -1,14 +1,16 @@
 import 'reflect-metadata'
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { DOMParser } from '@xmldom/xmldom'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { isSceauError } from '../errors.js'
 import { KeySigner } from '../signer/key-signer.js'
 import { createTestPki, type TestPki } from '../testing/pki.js'
 import { KNOWN_PES_POLICIES } from './policies.js'
-import { signPes, type SignPesOptions } from './sign-pes.js'
-import { verifyXml } from './verify.js'
+import { signPes, signPesFile, type SignPesOptions } from './sign-pes.js'
+import { verifyXml, verifyXmlFile } from './verify.js'
 
 const FIXTURES = new URL('../../fixtures/pes/', import.meta.url)
 const REAL = readFileSync(new URL('PESALR2_25060187900027_190328_001.xml', FIXTURES))
@@ -243,6 +245,46 @@ describe('signature policies', () => {
     )) {
       const node = policy.hashAlgorithm === 'SHA-1' ? 'sha1' : 'sha256'
       expect(createHash(node).update(pdf).digest('base64')).toBe(policy.hash)
+    }
+  })
+})
+
+describe('signPesFile: the same signatures from files read piece by piece', () => {
+  it('writes exactly what signPes returns (RSA PKCS#1 v1.5 is deterministic), repairs included, and nothing else', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sceau-pes-file-'))
+    try {
+      const paper = Buffer.from(
+        withBordereaux(['B2', undefined]).toString('latin1').replace('<InfoDematerialisee V="1"/>', '<InfoDematerialisee V="0"/>'),
+        'latin1',
+      )
+      writeFileSync(join(dir, 'in.xml'), paper)
+      const options: SignPesOptions = { signingTime: TIME, setInfoDematerialisee: true, addMissingIds: true, role: 'Maire' }
+      const inMemory = await signPes(paper, rsa, options)
+      const fromFile = await signPesFile(join(dir, 'in.xml'), join(dir, 'out.xml'), rsa, options)
+      expect(readFileSync(join(dir, 'out.xml')).equals(Buffer.from(inMemory.document))).toBe(true)
+      expect(fromFile).toEqual({ signatures: inMemory.signatures, changes: inMemory.changes })
+      expect(readdirSync(dir).sort()).toEqual(['in.xml', 'out.xml'])
+      const report = await verifyXmlFile(join(dir, 'out.xml'), {
+        anchors: [pki.root.certificate],
+        intermediates: [pki.intermediate.certificate],
+        revocation: { crls: [pki.crl, pki.rootCrl], fetchCrls: false },
+        at: new Date(pki.now.getTime() + 60_000),
+      })
+      expect(report.signatures.map((signature) => signature.indication)).toEqual(['TOTAL_PASSED', 'TOTAL_PASSED', 'TOTAL_PASSED'])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('leaves no output and no temporary file when the flow cannot be signed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sceau-pes-file-'))
+    try {
+      writeFileSync(join(dir, 'in.xml'), REAL)
+      expect(await rejection(signPesFile(join(dir, 'in.xml'), join(dir, 'out.xml'), rsa))).toMatchObject({ code: 'ALREADY_SIGNED' })
+      expect(await rejection(signPesFile(join(dir, 'missing.xml'), join(dir, 'out.xml'), rsa))).toMatchObject({ code: 'FILE_NOT_FOUND' })
+      expect(readdirSync(dir)).toEqual(['in.xml'])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

@@ -5,11 +5,14 @@
  * @packageDocumentation
  */
 
+import { closeSync, fstatSync, openSync, rmSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import { writeAtomically } from '../atomic-write.js'
 import { SceauError } from '../errors.js'
 import type { Signer } from '../signer/signer.js'
 import type { SignatureAlgorithm } from '../types.js'
 import { digestElementAt } from '../xml/digest.js'
-import type { IndexedElement } from '../xml/index-document.js'
+import { fileSource, readFully, type ByteSource, type XmlInput } from '../xml/source.js'
 import { buildEnvelopedSignature, type ProductionPlace } from './build-signature.js'
 import { HELIOS_POLICY, type SignaturePolicy } from './policies.js'
 import { indexPes, readPesFlow, type PesFlow } from './pes-flow.js'
@@ -81,15 +84,85 @@ interface Edit {
  * ```
  */
 export async function signPes(input: Uint8Array, signer: Signer, options: SignPesOptions = {}): Promise<SignPesResult> {
+  let document = Buffer.from(input.buffer, input.byteOffset, input.byteLength)
+  let flow = readPesFlow(indexPes(document), options.file)
+  const repairs = planRepairs(flow, options)
+  if (repairs.edits.length > 0) {
+    document = applyEdits(document, repairs.edits)
+    flow = readPesFlow(indexPes(document), options.file)
+  }
+  const signed = await makeSignatures(document, flow, signer, options, repairs.freshId)
+  return { document: applyEdits(document, signed.insertions), signatures: signed.made, changes: repairs.changes }
+}
+
+/**
+ * Signs the PES flow in file `input` into file `output`, reading the input piece by piece: memory stays a few MB
+ * whatever the flow's size (attachments of hundreds of MB). The output is written to a temporary file beside it
+ * and renamed, so it is complete or absent. Same options and refusals as {@link signPes}.
+ *
+ * @example
+ * ```ts
+ * const { signatures } = await signPesFile('PESALR2.xml', 'PESALR2-signed.xml', signer, { role: 'Maire' })
+ * ```
+ */
+export async function signPesFile(
+  input: string,
+  output: string,
+  signer: Signer,
+  options: SignPesOptions = {},
+): Promise<Omit<SignPesResult, 'document'>> {
+  const file = options.file ?? input
+  const opened: { fd: number; path?: string }[] = []
+  const open = (path: string, owned: boolean): ByteSource => {
+    const fd = openInput(path)
+    opened.push({ fd, path: owned ? path : undefined })
+    return fileSource(fd, fstatSync(fd).size)
+  }
+  try {
+    let source = open(input, false)
+    let flow = readPesFlow(indexPes(source), file)
+    const repairs = planRepairs(flow, { ...options, file })
+    if (repairs.edits.length > 0) {
+      // The asked-for repairs change the bytes to hash: write them out once, then sign that copy.
+      const repaired = join(dirname(output), `.${basename(output)}.${process.pid}.repaired.tmp`)
+      await writeAtomically(repaired, (write) => copyWithEdits(source, repairs.edits, write))
+      source = open(repaired, true)
+      flow = readPesFlow(indexPes(source), file)
+    }
+    const signed = await makeSignatures(source, flow, signer, { ...options, file }, repairs.freshId)
+    const from = source
+    await writeAtomically(output, (write) => copyWithEdits(from, signed.insertions, write))
+    return { signatures: signed.made, changes: repairs.changes }
+  } finally {
+    for (const { fd, path } of opened) {
+      closeSync(fd)
+      if (path !== undefined) rmSync(path, { force: true })
+    }
+  }
+}
+
+function openInput(path: string): number {
+  try {
+    return openSync(path, 'r')
+  } catch (cause) {
+    throw new SceauError('FILE_NOT_FOUND', `cannot read "${path}"`, { cause, details: { file: path } })
+  }
+}
+
+interface Repairs {
+  edits: Edit[]
+  changes: SignPesResult['changes']
+  /** A new Id, unused in the flow (nor with the suffixes a signature adds). */
+  freshId: (stem: string) => string
+}
+
+/** What must change before hashing (Ids, InfoDematerialisee), or why the flow cannot be signed as asked. */
+function planRepairs(flow: PesFlow, options: SignPesOptions): Repairs {
   const placement = options.placement ?? 'per-bordereau'
   const file = options.file
   const details: Record<string, string> = file === undefined ? {} : { file }
   const where = file === undefined ? '' : `${file}: `
-  let document = Buffer.from(input.buffer, input.byteOffset, input.byteLength)
-  let flow = readPesFlow(indexPes(document), file)
-
-  const targets: IndexedElement[] = placement === 'whole' ? [flow.root] : flow.bordereaux.map((bordereau) => bordereau.element)
-  if (placement === 'per-bordereau' && targets.length === 0) {
+  if (placement === 'per-bordereau' && flow.bordereaux.length === 0) {
     throw new SceauError('PES_STRUCTURE', `${where}the flow has no Bordereau to sign; sign it whole instead`, { details })
   }
   refuseCoSignature(flow, placement, where, details)
@@ -98,8 +171,8 @@ export async function signPes(input: Uint8Array, signer: Signer, options: SignPe
   const idsAdded: string[] = []
   const used = new Set(flow.index.ids.keys())
   const freshId = (stem: string): string => {
-    let n = 1
     const taken = (id: string): boolean => used.has(id) || ['_SP', '_SV', '_KI', '_QI'].some((suffix) => used.has(id + suffix))
+    let n = 1
     while (taken(`${stem}${n}`)) n++
     used.add(`${stem}${n}`)
     return `${stem}${n}`
@@ -128,6 +201,9 @@ export async function signPes(input: Uint8Array, signer: Signer, options: SignPe
     else edits.push({ at: existing.valueStart, remove: existing.valueEnd - existing.valueStart, insert: Buffer.from(id) })
   }
 
+  if (flow.infoDematerialisee.length === 0) {
+    throw new SceauError('PES_STRUCTURE', `${where}the flow has no EnTeteDepense or EnTeteRecette header`, { details })
+  }
   let infoDematerialisee = 0
   for (const flag of flow.infoDematerialisee) {
     if (flag.value?.value === '1') continue
@@ -151,19 +227,21 @@ export async function signPes(input: Uint8Array, signer: Signer, options: SignPe
       throw new SceauError('PES_STRUCTURE', `${where}${flag.header.localName} is empty (no IdVer)`, { details })
     }
   }
-  if (flow.infoDematerialisee.length === 0) {
-    throw new SceauError('PES_STRUCTURE', `${where}the flow has no EnTeteDepense or EnTeteRecette header`, { details })
-  }
+  return { edits, changes: { infoDematerialisee, idsAdded }, freshId }
+}
 
-  if (edits.length > 0) {
-    document = applyEdits(document, edits)
-    flow = readPesFlow(indexPes(document), file)
-  }
-
+/** Digests the elements to sign and builds their signatures (concurrently: a token pool keeps several in flight). */
+async function makeSignatures(
+  document: XmlInput,
+  flow: PesFlow,
+  signer: Signer,
+  options: SignPesOptions,
+  freshId: (stem: string) => string,
+): Promise<{ made: PesSignatureMade[]; insertions: Edit[] }> {
   const encoding = flow.index.encoding
   const algorithm = options.algorithm ?? defaultAlgorithm(signer)
   const signingTime = options.signingTime ?? new Date()
-  const elements = placement === 'whole' ? [flow.root] : flow.bordereaux.map((bordereau) => bordereau.element)
+  const elements = options.placement === 'whole' ? [flow.root] : flow.bordereaux.map((bordereau) => bordereau.element)
   const signed = await Promise.all(
     elements.map(async (element) => {
       const elementId = element.attributes.find((candidate) => candidate.name === 'Id')?.value as string
@@ -182,18 +260,11 @@ export async function signPes(input: Uint8Array, signer: Signer, options: SignPe
       })
       return {
         made: { id, element: element.localName, elementId },
-        edit: { at: element.endTagStart, remove: 0, insert: Buffer.from(bytes) },
+        insertion: { at: element.endTagStart, remove: 0, insert: Buffer.from(bytes) },
       }
     }),
   )
-  return {
-    document: applyEdits(
-      document,
-      signed.map((entry) => entry.edit),
-    ),
-    signatures: signed.map((entry) => entry.made),
-    changes: { infoDematerialisee, idsAdded },
-  }
+  return { made: signed.map((entry) => entry.made), insertions: signed.map((entry) => entry.insertion) }
 }
 
 function refuseCoSignature(flow: PesFlow, placement: 'per-bordereau' | 'whole', where: string, details: Record<string, string>): void {
@@ -236,4 +307,25 @@ function applyEdits(document: Buffer, edits: readonly Edit[]): Buffer {
   }
   parts.push(document.subarray(from))
   return Buffer.concat(parts)
+}
+
+const COPY_CHUNK = 1024 * 1024
+
+/** Streams `source` with `edits` applied into `write`, a chunk at a time. */
+function copyWithEdits(source: ByteSource, edits: readonly Edit[], write: (bytes: Uint8Array) => void): void {
+  const chunk = Buffer.allocUnsafe(COPY_CHUNK)
+  const copy = (from: number, to: number): void => {
+    for (let at = from; at < to; at += COPY_CHUNK) {
+      const piece = chunk.subarray(0, Math.min(COPY_CHUNK, to - at))
+      readFully(source, piece, at)
+      write(piece)
+    }
+  }
+  let from = 0
+  for (const edit of [...edits].sort((a, b) => a.at - b.at)) {
+    copy(from, edit.at)
+    write(edit.insert)
+    from = edit.at + edit.remove
+  }
+  copy(from, source.size)
 }

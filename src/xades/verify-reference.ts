@@ -6,6 +6,7 @@ import { SceauError } from '../errors.js'
 import { parseXmlSafely } from '../policy/trusted-list/xml.js'
 import { digestElementAt } from '../xml/digest.js'
 import type { DocumentEncoding } from '../xml/encoding.js'
+import { inputSize, readRange, type XmlInput } from '../xml/source.js'
 import { indexDocument, type DocumentIndex, type IndexedElement } from '../xml/index-document.js'
 import { xmlDigest } from './certificate-ref.js'
 import type { ReadReference } from './read-signature.js'
@@ -18,7 +19,7 @@ export interface ReferenceOutcome {
 }
 
 export function checkReference(
-  document: Uint8Array,
+  document: XmlInput,
   index: DocumentIndex,
   signature: IndexedElement,
   reference: ReadReference,
@@ -81,13 +82,13 @@ export function checkReference(
       inclusiveNamespacePrefixes: canonicalization?.prefixList ? [...canonicalization.prefixList] : undefined,
     }).digest
   } else {
-    if (document.byteLength > maxDomBytes) {
+    if (inputSize(document) > maxDomBytes) {
       return {
         check: {
           id: 'xmldsig.reference',
           status: 'indeterminate',
           subIndication: 'FORMAT_FAILURE',
-          reason: `Reference URI="${uri}": inclusive C14N of a ${document.byteLength}-byte document is over the DOM limit (${maxDomBytes})`,
+          reason: `Reference URI="${uri}": inclusive C14N of a ${inputSize(document)}-byte document is over the DOM limit (${maxDomBytes})`,
         },
       }
     }
@@ -130,12 +131,12 @@ export function inclusiveC14n(signedInfo: Element, namespaces: ReadonlyMap<strin
 
 /** Inclusive C14N of an element through the DOM: the fallback for what the streaming path does not do. */
 function domInclusiveC14n(
-  document: Uint8Array,
+  document: XmlInput,
   encoding: DocumentEncoding,
   target: IndexedElement,
   signature: IndexedElement | undefined,
 ): Uint8Array {
-  const bytes = Buffer.from(document.buffer, document.byteOffset, document.byteLength)
+  const bytes = readRange(document, 0, inputSize(document))
   const doc = parseXmlSafely(bytes.toString(encoding).replace(/^\uFEFF?<\?xml[^?]*\?>/, ''), {
     maxBytes: Number.MAX_SAFE_INTEGER,
     maxDepth: 256,

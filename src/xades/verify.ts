@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 
+import { closeSync, fstatSync, openSync } from 'node:fs'
 import { checkCertificate, type CertificateReport, type CheckCertificateOptions } from '../policy/check-certificate.js'
 import type { CheckStatus } from '../policy/check.js'
 import type { ProfileName } from '../policy/profiles.js'
@@ -12,6 +13,7 @@ import { SceauError } from '../errors.js'
 import { describeCertificate } from '../x509/describe.js'
 import { canonicalizeElementAt } from '../xml/digest.js'
 import { indexDocument, XMLDSIG_NS, type DocumentIndex, type IndexedElement } from '../xml/index-document.js'
+import { fileSource, type XmlInput } from '../xml/source.js'
 import { isPesAller, readPesFlow, type PesFlow } from './pes-flow.js'
 import { DGFIP_CERTIFICATE_POLICY_OIDS } from './policies.js'
 import { readSignature, type ReadSignature } from './read-signature.js'
@@ -65,7 +67,7 @@ export interface VerifyXmlOptions extends Omit<CheckCertificateOptions, 'at' | '
  * for (const signature of report.signatures) console.log(signature.covers[0]?.id, signature.indication, signature.subIndication)
  * ```
  */
-export async function verifyXml(document: Uint8Array, options: VerifyXmlOptions = {}): Promise<XmlVerificationReport> {
+export async function verifyXml(document: XmlInput, options: VerifyXmlOptions = {}): Promise<XmlVerificationReport> {
   const index = indexDocument(document, {
     keep: (localName, namespace, depth) =>
       (localName === 'SignedInfo' && namespace === XMLDSIG_NS) ||
@@ -82,12 +84,34 @@ export async function verifyXml(document: Uint8Array, options: VerifyXmlOptions 
   return { file: options.file, kind: pes === undefined ? 'xml' : 'pes', ...verdict, signatures, checks }
 }
 
+/**
+ * {@link verifyXml} on a file read piece by piece: memory stays a few MB whatever the file's size.
+ *
+ * @example
+ * ```ts
+ * const report = await verifyXmlFile('PESALR2-signed.xml', { anchors: [caDer] })
+ * ```
+ */
+export async function verifyXmlFile(path: string, options: VerifyXmlOptions = {}): Promise<XmlVerificationReport> {
+  let fd: number
+  try {
+    fd = openSync(path, 'r')
+  } catch (cause) {
+    throw new SceauError('FILE_NOT_FOUND', `cannot read "${path}"`, { cause, details: { file: path } })
+  }
+  try {
+    return await verifyXml(fileSource(fd, fstatSync(fd).size), { ...options, file: options.file ?? path })
+  } finally {
+    closeSync(fd)
+  }
+}
+
 function statusOf(indication: Indication): CheckStatus {
   return indication === 'TOTAL_PASSED' ? 'pass' : indication === 'TOTAL_FAILED' ? 'fail' : 'indeterminate'
 }
 
 async function verifyOne(
-  document: Uint8Array,
+  document: XmlInput,
   index: DocumentIndex,
   element: IndexedElement,
   pes: PesFlow | undefined,

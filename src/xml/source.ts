@@ -80,3 +80,16 @@ export function readFully(source: ByteSource, into: Buffer, position: number): v
     done += count
   }
 }
+
+/** The size in bytes of a document in memory or behind a source. */
+export function inputSize(input: XmlInput): number {
+  return isByteSource(input) ? input.size : input.byteLength
+}
+
+/** Bytes `[start, end)` of a document: a view for bytes in memory, a copy read from a source. */
+export function readRange(input: XmlInput, start: number, end: number): Buffer {
+  if (!isByteSource(input)) return Buffer.from(input.buffer, input.byteOffset + start, end - start)
+  const bytes = Buffer.allocUnsafe(end - start)
+  readFully(input, bytes, start)
+  return bytes
+}
