@@ -23,6 +23,12 @@ export class ByteSink {
       this.length = at
       return
     }
+    if (end - start >= CHUNK) {
+      // A long run (an attachment's base64) goes to the consumer as it is: one hash update, no copy.
+      this.flush()
+      this.consumer(source.subarray(start, end))
+      return
+    }
     let from = start
     while (from < end) {
       if (this.length === CHUNK) this.flush()
