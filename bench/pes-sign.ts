@@ -6,9 +6,10 @@
 //   npx tsx bench/pes-sign.ts [--sizes 11.7,50,200] [--runs 3]
 //
 // Seconds are measured inside the child around `run` (node and tsx start-up excluded), best of the runs. Peak RSS is
-// the largest of the runs of: the node child's own maxRSS for an in-process contestant, or GNU time's %M of the tool
-// for a contestant that hands the work to an external program through `runTool` (the ~100 MB of the idle node+tsx
-// child would otherwise hide the tool's figure); '?' for such a tool when /usr/bin/time is absent.
+// the largest of the runs of GNU time's %M: of the node child for an in-process contestant (the "node idle" row is
+// that child doing nothing), of the tool itself for a contestant that hands the work to an external program through
+// `runTool` (the ~100 MB of the idle node+tsx child would otherwise hide the tool's figure). Without /usr/bin/time,
+// the child's own maxRSS, which includes what it inherited from the parent at fork.
 import { execFileSync, spawn } from 'node:child_process'
 import { X509Certificate, createHash, createPrivateKey, webcrypto } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -19,7 +20,7 @@ import { DOMParser, XMLSerializer } from '@xmldom/xmldom'
 import * as xadesjs from 'xadesjs'
 import 'reflect-metadata'
 import { KeySigner } from '../src/signer/key-signer.js'
-import { signPes } from '../src/xades/sign-pes.js'
+import { signPesFile } from '../src/xades/sign-pes.js'
 import { PES_ROOT_ID, writePesFlow } from './pes-flow.js'
 
 interface Contestant {
@@ -169,18 +170,25 @@ const xadesjsContestant: Contestant = {
   },
 }
 
-// sceau: the streaming canonicaliser digests the flow in place and the signature is inserted as bytes.
+// sceau: the flow is read piece by piece (signPesFile), digested by the streaming canonicaliser, and copied to the
+// output with the signature inserted as bytes.
 const sceau: Contestant = {
   name: 'sceau',
   async run(file, keyPem, certPem, outFile) {
     const key = new Uint8Array(createPrivateKey(keyPem).export({ format: 'der', type: 'pkcs8' }))
     const signer = KeySigner.fromPkcs8({ key, certificate: new Uint8Array(new X509Certificate(certPem).raw) })
-    const { document } = await signPes(readFileSync(file), signer, { placement: 'whole', role: 'Maire' })
-    writeFileSync(outFile, document)
+    await signPesFile(file, outFile, signer, { placement: 'whole', role: 'Maire' })
   },
 }
 
-const contestants: Contestant[] = [sceau, xmlsec1, xadesjsContestant]
+// The child process doing nothing: node, tsx and the modules this script loads. In-process contestants' peak RSS
+// includes this floor; xmlsec1's (measured by GNU time on the tool itself) does not.
+const idle: Contestant = {
+  name: 'node idle',
+  async run() {},
+}
+
+const contestants: Contestant[] = [sceau, xmlsec1, xadesjsContestant, idle]
 
 interface Outcome {
   seconds?: number
@@ -196,15 +204,21 @@ async function child(name: string, file: string, keyFile: string, certFile: stri
   const started = performance.now()
   await contestant.run(file, keyPem, certPem, outFile)
   const seconds = (performance.now() - started) / 1000
-  const rssKb = toolPeakKb ?? process.resourceUsage().maxRSS
+  // The parent reads the peak of an in-process contestant from GNU time: the child's own maxRSS would include the
+  // parent's memory, inherited at fork before exec (a 200 MB flow the parent just generated, for one).
+  const rssKb = toolPeakKb ?? (existsSync(GNU_TIME) ? undefined : process.resourceUsage().maxRSS)
   process.stdout.write(`${JSON.stringify({ seconds, rssKb })}\n`)
 }
 
 function runChild(name: string, args: string[]): Promise<Outcome> {
   const nodeArgs = ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', name, ...args]
+  const peakFile = `${args[3]}.peak`
+  const [command, commandArgs] = existsSync(GNU_TIME)
+    ? [GNU_TIME, ['-f', '%M', '-o', peakFile, process.execPath, ...nodeArgs]]
+    : [process.execPath, nodeArgs]
   return new Promise((resolve) => {
     // Own process group, so a timeout also kills the tool the child spawned.
-    const proc = spawn(process.execPath, nodeArgs, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    const proc = spawn(command, commandArgs, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -222,8 +236,11 @@ function runChild(name: string, args: string[]): Promise<Outcome> {
         const reason = stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 300)
         return resolve({ failure: `exit ${code}: ${reason}` })
       }
-      const report = JSON.parse(line) as { seconds: number; rssKb: number }
-      resolve({ seconds: report.seconds, rssMb: report.rssKb / 1024 })
+      const report = JSON.parse(line) as { seconds: number; rssKb?: number }
+      const childKb = existsSync(peakFile) ? Number(readFileSync(peakFile, 'utf8').trim().split('\n').pop()) : undefined
+      rmSync(peakFile, { force: true })
+      const kb = report.rssKb ?? childKb
+      resolve({ seconds: report.seconds, rssMb: kb === undefined ? undefined : kb / 1024 })
     })
   })
 }
@@ -270,7 +287,7 @@ async function main(): Promise<void> {
           if (outcome.seconds !== undefined) best = Math.min(best ?? Infinity, outcome.seconds)
           if (outcome.rssMb !== undefined) peak = Math.max(peak, outcome.rssMb)
         }
-        const verified = failure === undefined && verify(out)
+        const verified = contestant === idle ? false : failure === undefined && verify(out)
         if (best !== undefined) results.set(contestant.name, best)
         const baseline = results.get('xmlsec1')
         const ratio = best !== undefined && baseline !== undefined ? `${(best / baseline).toFixed(2)}x` : '?'
@@ -278,9 +295,9 @@ async function main(): Promise<void> {
           actual,
           contestant.name,
           failure ?? best?.toFixed(2) ?? '?',
-          ratio,
+          contestant === idle ? '-' : ratio,
           peak ? peak.toFixed(0) : '?',
-          verified ? 'yes' : 'no',
+          contestant === idle ? '-' : verified ? 'yes' : 'no',
         ]
         console.log(row.join('\t'))
         rows.push(row)
