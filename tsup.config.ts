@@ -6,6 +6,7 @@ const LIBRARY_ENTRIES = {
   signer: 'src/signer/index.ts',
   policy: 'src/policy/index.ts',
   xades: 'src/xades/index.ts',
+  pades: 'src/pades/index.ts',
   errors: 'src/errors.ts',
 }
 

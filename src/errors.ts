@@ -48,6 +48,7 @@ export type SceauErrorCode =
   | 'PES_ID_INVALID'
   | 'PES_INFO_DEMATERIALISEE'
   | 'ALREADY_SIGNED'
+  | 'PDF_ENCRYPTED'
 
 /**
  * Context attached to an error: a token label, a slot, a file, a CKR name. Scalars only, built from an

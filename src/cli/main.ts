@@ -8,6 +8,7 @@ import { errorJson, errorLine, EXIT } from './exit-codes.js'
 import type { CommandIo } from './io.js'
 import { checkCertCommand } from './check-cert.js'
 import { doctorCommand } from './doctor.js'
+import { signPdfCommand } from './sign-pdf.js'
 import { signPesCommand } from './sign-pes.js'
 import { tokensCommand } from './tokens.js'
 import { verifyCommand } from './verify.js'
@@ -18,6 +19,7 @@ const COMMANDS: Readonly<Record<string, (argv: string[], io: CommandIo) => Promi
   'check-cert': checkCertCommand,
   doctor: doctorCommand,
   'sign-pes': signPesCommand,
+  'sign-pdf': signPdfCommand,
   verify: verifyCommand,
 }
 
@@ -41,8 +43,11 @@ Commands:
                  [--set-info-demat] [--add-ids] [--json]
       Sign PES V2 (Hélios) flows: XAdES-EPES, DGFiP policy, one signature per bordereau (default) or one
       for the whole flow. The bytes outside the signatures are kept as they are (ISO-8859-1 stays).
+  sceau sign-pdf IN.pdf... (--out OUT.pdf | --out-dir DIR) (--key pkcs11:URI … | --p12 FILE …)
+                 [--reason TEXT] [--location TEXT] [--contact TEXT] [--name TEXT] [--visible PAGE,X,Y,W,H] [--json]
+      Sign PDFs (PAdES B-B, ETSI.CAdES.detached) by incremental update: earlier signatures stay valid.
   sceau verify FILE... [--trust PEM]... [--tsl TL.xml]... [--profile ...] [--at ISO-DATE] [--json] [--junit FILE]
-      Verify every XAdES / XML-DSig signature of PES flows or any XML (trusted lists): what each covers,
+      Verify every signature of PDFs, PES flows or any XML-DSig/XAdES document (trusted lists): what each covers,
       digests, signature value, XAdES properties, signer certificate; ETSI verdict per signature.
 
 Exit codes: 0 success, 1 negative verdict, 2 usage or input error, 3 indeterminate.

@@ -1,5 +1,6 @@
-import { open, type FileHandle } from 'node:fs/promises'
+import { open, readFile, type FileHandle } from 'node:fs/promises'
 import { SceauError } from '../errors.js'
+import { verifyPdf, type PdfVerificationReport } from '../pades/verify-pdf.js'
 import { verifyXmlFile, type Indication, type XmlVerificationReport } from '../xades/verify.js'
 import { parseCommand } from './args.js'
 import { errorJson, errorLine, EXIT } from './exit-codes.js'
@@ -18,18 +19,12 @@ export async function verifyCommand(argv: string[], io: CommandIo): Promise<numb
   const files: VerifiedFile[] = []
   for (const file of positionals) {
     try {
-      if ((await readHead(file)) === '%PDF-') {
-        throw new SceauError(
-          'INPUT_MALFORMED',
-          `${file}: PDF signatures are not verified yet; this version verifies XML (XAdES, XML-DSig)`,
-          {
-            details: { file },
-          },
-        )
-      }
-      const report = await verifyXmlFile(file, { ...trust.options, at: trust.at, profile: trust.profile })
+      const options = { ...trust.options, file, at: trust.at, profile: trust.profile }
+      // PDFs and XML are told apart by content, not by name.
+      const report =
+        (await readHead(file)) === '%PDF-' ? await verifyPdf(await readFile(file), options) : await verifyXmlFile(file, options)
       files.push({ file, report })
-      if (!values.json) io.out(renderReport(report))
+      if (!values.json) io.out(report.kind === 'pdf' ? renderPdfReport(report) : renderReport(report))
     } catch (err) {
       files.push({ file, error: err })
       if (!values.json) io.err(errorLine(err).replace(/^sceau: /, `sceau: ${file}: `))
@@ -77,6 +72,27 @@ function renderReport(report: XmlVerificationReport): string {
     if (signature.xades?.role) lines.push(`    role       ${signature.xades.role}`)
     if (signature.xades?.policy)
       lines.push(`    policy     ${signature.xades.policy.oid}${signature.xades.policy.known ? '' : ' (unknown hash)'}`)
+    for (const check of signature.checks) {
+      if (check.status !== 'pass') lines.push(`    [${MARK[check.status] ?? check.status}] ${check.id}: ${check.reason}`)
+    }
+  }
+  for (const check of report.checks)
+    if (check.status !== 'pass') lines.push(`  [${MARK[check.status] ?? check.status}] ${check.id}: ${check.reason}`)
+  return lines.join('\n')
+}
+
+function renderPdfReport(report: PdfVerificationReport): string {
+  const lines = [
+    `${report.file ?? ''}: ${verdict(report.indication, report.subIndication)} — ${report.signatures.length} signature(s), PDF`,
+  ]
+  for (const signature of report.signatures) {
+    lines.push(`  signature ${signature.field}: ${verdict(signature.indication, signature.subIndication)}`)
+    lines.push(
+      `    covers     ${signature.coversWholeDocument ? 'the whole document' : `the document up to byte ${(signature.byteRange[2] ?? 0) + (signature.byteRange[3] ?? 0)}; ${signature.bytesAfter} bytes were added after it`}`,
+    )
+    if (signature.signer) lines.push(`    signer     ${signature.signer.subject}`, `    issuer     ${signature.signer.issuer}`)
+    if (signature.signingTime) lines.push(`    signed at  ${signature.signingTime} (claimed)`)
+    if (signature.reason) lines.push(`    reason     ${signature.reason}`)
     for (const check of signature.checks) {
       if (check.status !== 'pass') lines.push(`    [${MARK[check.status] ?? check.status}] ${check.id}: ${check.reason}`)
     }

@@ -1,15 +1,7 @@
 // The verdicts `verifyXml` returns: ETSI EN 319 102-1 indications per signature and per document.
 
 import type { CertificateReport } from '../policy/check-certificate.js'
-import type { Check, CheckStatus } from '../policy/check.js'
-
-/** ETSI EN 319 102-1 main indications. */
-export type Indication = 'TOTAL_PASSED' | 'TOTAL_FAILED' | 'INDETERMINATE'
-
-/** A check of a signature, with the ETSI sub-indication it leads to when it does not pass. */
-export interface SignatureCheck extends Check {
-  readonly subIndication?: string
-}
+import type { Indication, SignatureCheck } from '../policy/signature-verdict.js'
 
 /** What one Reference of a signature covers. */
 export interface CoveredElement {
@@ -60,14 +52,4 @@ export interface XmlVerificationReport {
   readonly checks: readonly SignatureCheck[]
 }
 
-/** The indication a list of checks leads to: the first failure decides, then the first missing evidence. */
-export function decide(checks: readonly { status: CheckStatus; subIndication?: string }[]): {
-  indication: Indication
-  subIndication?: string
-} {
-  const failed = checks.find((check) => check.status === 'fail')
-  if (failed !== undefined) return { indication: 'TOTAL_FAILED', subIndication: failed.subIndication }
-  const unsure = checks.find((check) => check.status === 'indeterminate')
-  if (unsure !== undefined) return { indication: 'INDETERMINATE', subIndication: unsure.subIndication }
-  return { indication: 'TOTAL_PASSED' }
-}
+export { decide, type Indication, type SignatureCheck } from '../policy/signature-verdict.js'

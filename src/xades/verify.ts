@@ -26,7 +26,7 @@ import {
   type XmlVerificationReport,
 } from './report.js'
 import { C14N, C14N_WITH_COMMENTS, EXC_C14N, EXC_C14N_WITH_COMMENTS, signatureMethodFromUri } from './uris.js'
-import { certificateCheck } from './verify-certificate.js'
+import { certificateCheck } from '../policy/signature-verdict.js'
 import { genericDocumentChecks, pesDocumentChecks, pesPlacementChecks } from './verify-pes.js'
 import { checkReference, inclusiveC14n } from './verify-reference.js'
 import { checkSignatureValue, isKnownPolicy, pickCertificate, xadesChecks } from './verify-xades.js'

@@ -1,9 +1,35 @@
-// The signer certificate's report turned into a signature check, with ETSI's rules for a signature without a
-// timestamp.
+// What signature verification shares whatever the format (XAdES, PAdES, CAdES): ETSI EN 319 102-1 indications,
+// checks carrying the sub-indication they lead to, and the signer certificate's report turned into such a check
+// with ETSI's rules for a signature without a time-stamp.
 
-import type { CertificateReport } from '../policy/check-certificate.js'
-import type { SignatureCheck } from './report.js'
+import type { CertificateReport } from './check-certificate.js'
+import type { Check, CheckStatus } from './check.js'
 
+/** ETSI EN 319 102-1 main indications. */
+export type Indication = 'TOTAL_PASSED' | 'TOTAL_FAILED' | 'INDETERMINATE'
+
+/** A check of a signature, with the ETSI sub-indication it leads to when it does not pass. */
+export interface SignatureCheck extends Check {
+  readonly subIndication?: string
+}
+
+/** The indication a list of checks leads to: the first failure decides, then the first missing evidence. */
+export function decide(checks: readonly { status: CheckStatus; subIndication?: string }[]): {
+  indication: Indication
+  subIndication?: string
+} {
+  const failed = checks.find((check) => check.status === 'fail')
+  if (failed !== undefined) return { indication: 'TOTAL_FAILED', subIndication: failed.subIndication }
+  const unsure = checks.find((check) => check.status === 'indeterminate')
+  if (unsure !== undefined) return { indication: 'INDETERMINATE', subIndication: unsure.subIndication }
+  return { indication: 'TOTAL_PASSED' }
+}
+
+/**
+ * The signer certificate's report as a signature check. Without a time-stamp nothing proves when a signature was
+ * made, so an expired or revoked signer certificate makes the signature INDETERMINATE (…_NO_POE), whatever the
+ * claimed signing time says.
+ */
 export function certificateCheck(report: CertificateReport, signingTime: string | undefined): SignatureCheck {
   const name = `signer certificate (${report.certificate.subject})`
   if (report.indication === 'TOTAL_PASSED')

@@ -1,0 +1,185 @@
+import 'reflect-metadata'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { main } from '../src/cli/main.js'
+import type { SoftHsm } from '../src/testing/softhsm.js'
+import { captureIo } from './capture-io.js'
+import { createTestTokens, PIN_A } from './tokens-fixture.js'
+
+// PAdES signatures made by sceau, judged by tools nobody here wrote: poppler's pdfsig, qpdf and OpenSSL's cms.
+
+const POLICY_PDF = join(import.meta.dirname, '..', 'fixtures', 'pes', '1.2.250.1.131.1.5.18.21.1.4.pdf')
+const P12_PASSWORD = 'p12-secret-8812'
+
+let hsm: SoftHsm
+let dir: string
+let p12: string
+const pki = (name: string): string => join(inject('pkiDir'), name)
+
+async function sceau(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const io = captureIo({ MAIRIE_PIN: PIN_A, P12_PASSWORD })
+  const code = await main(args, io)
+  return { code, stdout: io.stdout, stderr: io.stderr }
+}
+
+const tokenKey = (object: string): string[] => [
+  '--key',
+  `pkcs11:token=Mairie%20de%20Test;object=${encodeURIComponent(object)};type=private`,
+  '--module',
+  hsm.module,
+  '--pin-env',
+  'MAIRIE_PIN',
+]
+
+/** pdfsig's verdict on each signature, in order ("Signature is Valid." when the cryptography holds). */
+function pdfsig(file: string): string[] {
+  const run = spawnSync('pdfsig', [file], { encoding: 'utf8' })
+  return [...run.stdout.matchAll(/Signature Validation: (.*)/g)].map((match) => (match[1] ?? '').trim())
+}
+
+function qpdfCheck(file: string): boolean {
+  return spawnSync('qpdf', ['--check', file], { encoding: 'utf8' }).status === 0
+}
+
+/** OpenSSL's verdict on each signature: the /Contents CMS checked against the bytes its /ByteRange names. */
+function opensslVerdicts(file: string): boolean[] {
+  const pdf = readFileSync(file)
+  const text = pdf.toString('latin1')
+  return [...text.matchAll(/\/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]/g)].map((match, k) => {
+    const [a, b, c, d] = match.slice(1, 5).map(Number) as [number, number, number, number]
+    const content = Buffer.concat([pdf.subarray(a, a + b), pdf.subarray(c, c + d)])
+    const hex = text.slice(a + b + 1, c - 1)
+    const der = Buffer.from(hex, 'hex')
+    // The DER length from its own header: /Contents is padded with zeros after it.
+    const length = der[1] === 0x82 ? 4 + der.readUInt16BE(2) : der[1] === 0x83 ? 5 + der.readUIntBE(2, 3) : 2 + (der[1] as number)
+    writeFileSync(join(dir, `cms-${k}.der`), der.subarray(0, length))
+    writeFileSync(join(dir, `content-${k}.bin`), content)
+    const run = spawnSync('openssl', [
+      'cms',
+      '-verify',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      join(dir, `cms-${k}.der`),
+      '-content',
+      join(dir, `content-${k}.bin`),
+      '-CAfile',
+      join(dir, 'bundle.pem'),
+      '-purpose',
+      'any',
+      '-out',
+      '/dev/null',
+    ])
+    return run.status === 0
+  })
+}
+
+beforeAll(() => {
+  hsm = createTestTokens()
+  dir = mkdtempSync(join(tmpdir(), 'sceau-pades-test-'))
+  writeFileSync(join(dir, 'bundle.pem'), readFileSync(pki('root.pem'), 'utf8') + readFileSync(pki('intermediate.pem'), 'utf8'))
+  const keyPem = join(dir, 'agent.key.pem')
+  execFileSync('openssl', ['pkey', '-inform', 'der', '-in', pki('signature-rsa2048.key.der'), '-out', keyPem])
+  p12 = join(dir, 'agent.p12')
+  execFileSync(
+    'openssl',
+    [
+      'pkcs12',
+      '-export',
+      '-inkey',
+      keyPem,
+      '-in',
+      pki('signature-rsa2048.cert.pem'),
+      '-certfile',
+      pki('intermediate.pem'),
+      '-out',
+      p12,
+      '-passout',
+      'env:P',
+    ],
+    { env: { ...process.env, P: P12_PASSWORD } },
+  )
+})
+
+afterAll(() => {
+  hsm.cleanup()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('sceau sign-pdf, judged by pdfsig, qpdf and openssl cms', () => {
+  const keys: [string, () => string[]][] = [
+    ['the token RSA key', () => tokenKey('Signature RSA')],
+    ['the token EC key', () => tokenKey('Signature EC')],
+    ['a PKCS#12 file', () => ['--p12', p12, '--password-env', 'P12_PASSWORD']],
+  ]
+  for (const [name, key] of keys) {
+    it(`signs a real PDF with ${name}: pdfsig valid, qpdf clean, openssl cms verifies; the original bytes are kept`, async () => {
+      const out = join(dir, `signed-${name.replace(/\W+/g, '-')}.pdf`)
+      const run = await sceau(['sign-pdf', POLICY_PDF, '--out', out, ...key(), '--reason', 'Délibération n° 42', '--location', 'Nice'])
+      expect(run.code, run.stderr).toBe(0)
+      const original = readFileSync(POLICY_PDF)
+      expect(readFileSync(out).subarray(0, original.length).equals(original)).toBe(true)
+      expect(pdfsig(out)).toEqual(['Signature is Valid.'])
+      expect(qpdfCheck(out)).toBe(true)
+      expect(opensslVerdicts(out)).toEqual([true])
+    })
+  }
+
+  it('signs a signed PDF again: both signatures stay valid for pdfsig, openssl and sceau verify', async () => {
+    const once = join(dir, 'once.pdf')
+    const twice = join(dir, 'twice.pdf')
+    expect((await sceau(['sign-pdf', POLICY_PDF, '--out', once, ...tokenKey('Signature RSA')])).code).toBe(0)
+    expect((await sceau(['sign-pdf', once, '--out', twice, ...tokenKey('Signature EC')])).code).toBe(0)
+    expect(pdfsig(twice)).toEqual(['Signature is Valid.', 'Signature is Valid.'])
+    expect(qpdfCheck(twice)).toBe(true)
+    expect(opensslVerdicts(twice)).toEqual([true, true])
+    const trust = [
+      '--trust',
+      pki('root.pem'),
+      '--intermediates',
+      pki('intermediate.pem'),
+      '--crl',
+      pki('crl.der'),
+      '--crl',
+      pki('root-crl.der'),
+      '--no-crl-fetch',
+    ]
+    const verified = await sceau(['verify', twice, ...trust, '--json'])
+    expect(verified.code, verified.stdout).toBe(0)
+    const report = JSON.parse(verified.stdout) as { files: { signatures: { indication: string; coversWholeDocument: boolean }[] }[] }
+    expect(report.files[0]?.signatures.map((signature) => [signature.indication, signature.coversWholeDocument])).toEqual([
+      ['TOTAL_PASSED', false],
+      ['TOTAL_PASSED', true],
+    ])
+  })
+
+  it('is rejected by pdfsig, openssl and sceau verify once one byte of the signed content changes', async () => {
+    const signed = join(dir, 'to-tamper.pdf')
+    expect((await sceau(['sign-pdf', POLICY_PDF, '--out', signed, ...tokenKey('Signature RSA')])).code).toBe(0)
+    const bytes = readFileSync(signed)
+    // A byte of the original document's first stream, well inside the first byte range.
+    const at = bytes.indexOf('stream') + 20
+    bytes[at] = (bytes[at] as number) ^ 0x01
+    const tampered = join(dir, 'tampered.pdf')
+    writeFileSync(tampered, bytes)
+    expect(pdfsig(tampered)).not.toEqual(['Signature is Valid.'])
+    expect(opensslVerdicts(tampered)).toEqual([false])
+    const verified = await sceau(['verify', tampered, '--json', '--no-revocation-check'])
+    expect(verified.code).toBe(1)
+    expect(JSON.parse(verified.stdout).files[0].signatures[0]).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'HASH_FAILURE' })
+  })
+
+  it('refuses an encrypted PDF with a clear error and writes nothing', async () => {
+    const encrypted = join(dir, 'encrypted.pdf')
+    execFileSync('qpdf', ['--encrypt', 'user', 'owner', '256', '--', POLICY_PDF, encrypted])
+    const out = join(dir, 'encrypted-signed.pdf')
+    const run = await sceau(['sign-pdf', encrypted, '--out', out, ...tokenKey('Signature RSA')])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(/encrypt/i)
+    expect(spawnSync('test', ['-e', out]).status).not.toBe(0)
+  })
+})

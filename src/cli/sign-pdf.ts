@@ -1,0 +1,57 @@
+import { readFile } from 'node:fs/promises'
+import { writeAtomically } from '../atomic-write.js'
+import { SceauError } from '../errors.js'
+import { signPdf, type SignPdfOptions } from '../pades/sign-pdf.js'
+import { parseCommand } from './args.js'
+import type { CommandIo } from './io.js'
+import { OUTPUT_OPTIONS, signFiles } from './sign-files.js'
+import { SIGNER_OPTIONS, SIGNER_USAGE } from './signer-options.js'
+
+const USAGE =
+  `sceau sign-pdf IN.pdf... (--out OUT.pdf | --out-dir DIR) ${SIGNER_USAGE} [--reason TEXT] [--location TEXT] [--contact TEXT] ` +
+  '[--name TEXT] [--visible PAGE,X,Y,W,H] [--json]'
+
+/** `sceau sign-pdf`: PAdES B-B signatures, added as incremental updates. */
+export async function signPdfCommand(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseCommand(
+    argv,
+    {
+      ...OUTPUT_OPTIONS,
+      ...SIGNER_OPTIONS,
+      reason: { type: 'string' },
+      location: { type: 'string' },
+      contact: { type: 'string' },
+      name: { type: 'string' },
+      visible: { type: 'string' },
+    },
+    USAGE,
+  )
+  const options: SignPdfOptions = {
+    reason: values.reason,
+    location: values.location,
+    contactInfo: values.contact,
+    name: values.name,
+    ...visible(values.visible),
+  }
+  return signFiles(positionals, values, io, USAGE, async (input, output, signer) => {
+    let bytes: Buffer
+    try {
+      bytes = await readFile(input)
+    } catch (cause) {
+      throw new SceauError('FILE_NOT_FOUND', `cannot read "${input}"`, { cause, details: { file: input } })
+    }
+    const { pdf, byteRange } = await signPdf(bytes, signer, options)
+    await writeAtomically(output, (write) => write(pdf))
+    return { lines: [`signed ${input} → ${output} (PAdES B-B, ${pdf.length - bytes.length} bytes appended)`], json: { byteRange } }
+  })
+}
+
+function visible(value: string | undefined): Pick<SignPdfOptions, 'page' | 'rect'> {
+  if (value === undefined) return {}
+  const numbers = value.split(',').map(Number)
+  const [page, x, y, width, height] = numbers
+  if (numbers.length !== 5 || numbers.some((n) => !Number.isFinite(n)) || page === undefined || x === undefined || y === undefined) {
+    throw new SceauError('USAGE', '--visible takes PAGE,X,Y,WIDTH,HEIGHT (page from 1, points from the bottom left)')
+  }
+  return { page: page - 1, rect: [x, y, x + (width ?? 0), y + (height ?? 0)] }
+}

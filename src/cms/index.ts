@@ -1,0 +1,23 @@
+/**
+ * CMS SignedData (RFC 5652) around a {@link Signer}: the detached signatures PAdES and CAdES embed, and the
+ * cryptographic checks of one. Certificate path validation is left to the policy layer.
+ *
+ * @packageDocumentation
+ */
+
+export { CMS_OIDS } from './oids.js'
+export type { CmsSignatureAlgorithm } from './algorithms.js'
+export { signedAttributes, type SignedAttributesOptions } from './signed-attributes.js'
+export type { EssCertIdV2 } from './signing-certificate.js'
+export { signCms, type SignCmsOptions, type SignedCms, type UnsignedAttribute } from './sign.js'
+export { addUnsignedAttribute } from './unsigned-attribute.js'
+export {
+  MAX_CMS_LENGTH,
+  parseCms,
+  type CmsAttribute,
+  type CmsSignedAttributes,
+  type CmsSignerInfo,
+  type ParsedCms,
+  type SignerIdentifier,
+} from './parse.js'
+export { verifyCms, type CmsCheck, type CmsCheckId, type CmsVerification, type VerifyCmsOptions } from './verify.js'

@@ -1,0 +1,263 @@
+// Appends an incremental update (§7.5.6) that adds an empty signature: the /Sig dictionary with a zero-filled
+// /Contents and its final /ByteRange, the merged field and widget, the page and AcroForm that now point to them,
+// and a cross-reference section of the same kind as the file's last one. The original bytes are left untouched,
+// which is what lets earlier signatures keep verifying.
+
+import { createHash } from 'node:crypto'
+import { SceauError } from '../../errors.js'
+import { type PdfDict, type PdfObject, type PdfRef, isInteger, isRef, isString, pdfDict, pdfName, pdfRef } from './objects.js'
+import { readPdf } from './read-pdf.js'
+import { pdfDate, pdfTextString, serializeName, serializeObject } from './serialize.js'
+
+export interface PrepareSignatureOptions {
+  /** Name of the new field; by default the first free `SignatureN`. */
+  readonly fieldName?: string
+  /** 0-based page index carrying the widget; default 0. */
+  readonly page?: number
+  /** Widget rectangle in user space; default `[0, 0, 0, 0]`, an invisible signature. */
+  readonly rect?: readonly [number, number, number, number]
+  /** Bytes reserved for the DER CMS: /Contents holds twice as many hex zeros. */
+  readonly contentsSize: number
+  /** Default `ETSI.CAdES.detached` (PAdES baseline). */
+  readonly subFilter?: string
+  /** Written as /M. */
+  readonly signingTime: Date
+  readonly reason?: string
+  readonly location?: string
+  readonly contactInfo?: string
+  readonly name?: string
+}
+
+export interface PreparedSignature {
+  /** The original bytes followed by the new revision. */
+  readonly pdf: Uint8Array
+  /** Already written into `pdf`: everything but `<hex>` of /Contents, delimiters included. */
+  readonly byteRange: readonly [number, number, number, number]
+  /** Offset of the first hex digit of /Contents. */
+  readonly contentsStart: number
+  /** Offset of the closing `>` of /Contents (exclusive end of the hex digits). */
+  readonly contentsEnd: number
+}
+
+// Ten digits cover files up to 9.3 GiB; the final values are written in place, padded with spaces.
+const BYTE_RANGE_PLACEHOLDER = '[0 0000000000 0000000000 0000000000]'
+// Print (4) + Locked (128): the widget prints and cannot be moved or deleted.
+const WIDGET_FLAGS = 132
+
+/**
+ * Adds an empty signature field to a PDF, ready for the CMS to be written between `contentsStart` and `contentsEnd`.
+ *
+ * @example
+ * ```ts
+ * const prepared = prepareSignature(pdf, { contentsSize: 16384, signingTime: new Date() })
+ * const signedBytes = concatBytes([
+ *   prepared.pdf.subarray(0, prepared.byteRange[1]),
+ *   prepared.pdf.subarray(prepared.byteRange[2]),
+ * ]) // hash this, build the CMS, then write its hex at contentsStart
+ * ```
+ */
+export function prepareSignature(input: Uint8Array, options: PrepareSignatureOptions): PreparedSignature {
+  if (!Number.isInteger(options.contentsSize) || options.contentsSize <= 0) {
+    throw new SceauError('USAGE', `contentsSize must be a positive integer, got ${options.contentsSize}`)
+  }
+  const doc = readPdf(input)
+  if (doc.encrypted) {
+    throw new SceauError('PDF_ENCRYPTED', 'the PDF is encrypted: sceau cannot sign it; decrypt it first (e.g. qpdf --decrypt)')
+  }
+  const pageIndex = options.page ?? 0
+  const page = doc.pages[pageIndex]
+  if (!page)
+    throw new SceauError('USAGE', `page ${pageIndex} does not exist: the PDF has ${doc.pages.length} page(s)`, {
+      details: { page: pageIndex },
+    })
+  const taken = new Set(doc.fields.map((field) => field.name))
+  const fieldName = options.fieldName ?? freeFieldName(taken)
+  if (taken.has(fieldName)) throw new SceauError('USAGE', `the PDF already has a field named "${fieldName}"`, { details: { fieldName } })
+
+  let next = doc.size
+  const sigRef = pdfRef(next++)
+  const fieldRef = pdfRef(next++)
+  const rect = options.rect ?? [0, 0, 0, 0]
+  const width = Math.abs(rect[2] - rect[0])
+  const height = Math.abs(rect[3] - rect[1])
+  const appearanceRef = width > 0 && height > 0 ? pdfRef(next++) : undefined
+
+  const objects = new Map<number, { gen: number; body: string }>()
+  const put = (ref: PdfRef, body: string): void => void objects.set(ref.num, { gen: ref.gen, body })
+
+  put(sigRef, signatureDictionary(options))
+  const field = pdfDict([
+    ['Type', pdfName('Annot')],
+    ['Subtype', pdfName('Widget')],
+    ['FT', pdfName('Sig')],
+    ['T', pdfTextString(fieldName)],
+    ['V', sigRef],
+    ['Rect', [...rect]],
+    ['F', WIDGET_FLAGS],
+    ['P', page.ref],
+  ])
+  if (appearanceRef) {
+    // A visible widget needs an appearance (PDF/A, PDF 2.0); an empty form keeps the drawing to whoever wants one.
+    field.entries.set('AP', pdfDict([['N', appearanceRef]]))
+    put(
+      appearanceRef,
+      `<</Type /XObject /Subtype /Form /BBox [0 0 ${serializeObject(width)} ${serializeObject(height)}] /Length 0>>\nstream\n\nendstream`,
+    )
+  }
+  put(fieldRef, serializeObject(field))
+
+  // The widget joins the page's /Annots; an indirect /Annots array is updated where it lives.
+  const annots = page.dict.entries.get('Annots')
+  const annotsArray = isRef(annots) ? doc.getObject(annots) : undefined
+  if (isRef(annots) && Array.isArray(annotsArray)) {
+    put(annots, serializeObject([...annotsArray, fieldRef]))
+  } else {
+    const updated = pdfDict(page.dict.entries)
+    updated.entries.set('Annots', Array.isArray(annots) ? [...annots, fieldRef] : [fieldRef])
+    put(page.ref, serializeObject(updated))
+  }
+
+  // The field joins /Fields; /SigFlags 3 = SignaturesExist + AppendOnly (§12.7.2).
+  const acroForm = pdfDict(doc.acroForm?.dict.entries ?? [])
+  const fields = acroForm.entries.get('Fields')
+  const fieldsArray = isRef(fields) ? doc.getObject(fields) : undefined
+  if (isRef(fields) && Array.isArray(fieldsArray)) put(fields, serializeObject([...fieldsArray, fieldRef]))
+  else acroForm.entries.set('Fields', Array.isArray(fields) ? [...fields, fieldRef] : [fieldRef])
+  const sigFlags = acroForm.entries.get('SigFlags')
+  acroForm.entries.set('SigFlags', (isInteger(sigFlags) ? sigFlags : 0) | 3)
+  if (doc.acroForm?.ref) {
+    put(doc.acroForm.ref, serializeObject(acroForm))
+  } else {
+    const catalog = pdfDict(doc.catalog.entries)
+    catalog.entries.set('AcroForm', acroForm)
+    put(doc.rootRef, serializeObject(catalog))
+  }
+
+  const last = input[input.length - 1]
+  let revision = last === 0x0a || last === 0x0d ? '' : '\n'
+  const offsets = new Map<number, { offset: number; gen: number }>()
+  let sigOffset = 0
+  for (const [num, { gen, body }] of [...objects].sort(([a], [b]) => a - b)) {
+    const offset = input.length + revision.length
+    offsets.set(num, { offset, gen })
+    if (num === sigRef.num) sigOffset = offset
+    revision += `${num} ${gen} obj\n${body}\nendobj\n`
+  }
+
+  const trailer = pdfDict([['Size', next]])
+  trailer.entries.set('Root', doc.rootRef)
+  if (doc.infoRef) trailer.entries.set('Info', doc.infoRef)
+  trailer.entries.set('ID', fileId(doc.trailer, input, options.signingTime, fieldName))
+  trailer.entries.set('Prev', doc.startxref)
+  const xrefOffset = input.length + revision.length
+  if (doc.lastSection === 'table') {
+    revision += `${xrefTable(offsets)}trailer\n${serializeObject(trailer)}\n`
+  } else {
+    const xrefRef = pdfRef(next++)
+    trailer.entries.set('Size', next)
+    offsets.set(xrefRef.num, { offset: xrefOffset, gen: 0 })
+    revision += xrefStream(xrefRef, offsets, trailer)
+  }
+  revision += `startxref\n${xrefOffset}\n%%EOF\n`
+
+  const out = new Uint8Array(input.length + revision.length)
+  out.set(input, 0)
+  out.set(Buffer.from(revision, 'latin1'), input.length)
+
+  const sigBody = objects.get(sigRef.num)?.body ?? ''
+  const sigBodyStart = sigOffset + `${sigRef.num} ${sigRef.gen} obj\n`.length
+  const placeholderAt = sigBodyStart + sigBody.indexOf(BYTE_RANGE_PLACEHOLDER)
+  const lt = sigBodyStart + sigBody.indexOf('/Contents <') + '/Contents '.length
+  const gt = lt + 1 + 2 * options.contentsSize
+  const byteRange: [number, number, number, number] = [0, lt, gt + 1, out.length - (gt + 1)]
+  const written = `[${byteRange.join(' ')}`
+  out.set(Buffer.from(`${written.padEnd(BYTE_RANGE_PLACEHOLDER.length - 1, ' ')}]`, 'latin1'), placeholderAt)
+  return { pdf: out, byteRange, contentsStart: lt + 1, contentsEnd: gt }
+}
+
+function freeFieldName(taken: ReadonlySet<string>): string {
+  let n = 1
+  while (taken.has(`Signature${n}`)) n++
+  return `Signature${n}`
+}
+
+function signatureDictionary(options: PrepareSignatureOptions): string {
+  const parts = [
+    '/Type /Sig',
+    '/Filter /Adobe.PPKLite',
+    `/SubFilter ${serializeName(options.subFilter ?? 'ETSI.CAdES.detached')}`,
+    `/ByteRange ${BYTE_RANGE_PLACEHOLDER}`,
+    `/Contents <${'0'.repeat(2 * options.contentsSize)}>`,
+    `/M ${serializeObject(pdfDate(options.signingTime))}`,
+  ]
+  const optional: [string, string | undefined][] = [
+    ['Name', options.name],
+    ['Reason', options.reason],
+    ['Location', options.location],
+    ['ContactInfo', options.contactInfo],
+  ]
+  for (const [key, text] of optional) if (text !== undefined) parts.push(`/${key} ${serializeObject(pdfTextString(text))}`)
+  return `<<${parts.join(' ')}>>`
+}
+
+// The first ID names the document across revisions and is kept; the second changes with every revision (§14.4).
+function fileId(trailer: PdfDict, input: Uint8Array, signingTime: Date, fieldName: string): PdfObject {
+  const id = trailer.entries.get('ID')
+  const first = Array.isArray(id) && isString(id[0]) ? id[0].bytes : undefined
+  const hash = createHash('md5')
+  hash.update(input.subarray(Math.max(0, input.length - 4096)))
+  hash.update(`${input.length} ${signingTime.toISOString()} ${fieldName}`)
+  const second = new Uint8Array(hash.digest())
+  return [
+    { kind: 'string', bytes: first ?? second, hex: true },
+    { kind: 'string', bytes: second, hex: true },
+  ]
+}
+
+function runs(nums: number[]): [number, number[]][] {
+  const out: [number, number[]][] = []
+  for (const num of nums.sort((a, b) => a - b)) {
+    const current = out[out.length - 1]
+    if (current && current[0] + current[1].length === num) current[1].push(num)
+    else out.push([num, [num]])
+  }
+  return out
+}
+
+function xrefTable(offsets: ReadonlyMap<number, { offset: number; gen: number }>): string {
+  let table = 'xref\n'
+  for (const [start, nums] of runs([...offsets.keys()])) {
+    table += `${start} ${nums.length}\n`
+    for (const num of nums) {
+      const entry = offsets.get(num) ?? { offset: 0, gen: 0 }
+      // Each entry is exactly 20 bytes, ending in CR LF (§7.5.4).
+      table += `${String(entry.offset).padStart(10, '0')} ${String(entry.gen).padStart(5, '0')} n\r\n`
+    }
+  }
+  return table
+}
+
+function xrefStream(ref: PdfRef, offsets: ReadonlyMap<number, { offset: number; gen: number }>, trailer: PdfDict): string {
+  const maxOffset = Math.max(...[...offsets.values()].map((entry) => entry.offset))
+  let offsetWidth = 1
+  while (maxOffset >= 2 ** (8 * offsetWidth)) offsetWidth++
+  const index: number[] = []
+  const rows: number[] = []
+  for (const [start, nums] of runs([...offsets.keys()])) {
+    index.push(start, nums.length)
+    for (const num of nums) {
+      const entry = offsets.get(num) ?? { offset: 0, gen: 0 }
+      rows.push(1)
+      for (let b = offsetWidth - 1; b >= 0; b--) rows.push(Math.floor(entry.offset / 2 ** (8 * b)) & 0xff)
+      rows.push((entry.gen >> 8) & 0xff, entry.gen & 0xff)
+    }
+  }
+  const dict = pdfDict([
+    ['Type', pdfName('XRef')],
+    ['W', [1, offsetWidth, 2]],
+    ['Index', index],
+  ])
+  for (const [key, value] of trailer.entries) dict.entries.set(key, value)
+  dict.entries.set('Length', rows.length)
+  return `${ref.num} ${ref.gen} obj\n${serializeObject(dict)}\nstream\n${Buffer.from(rows).toString('latin1')}\nendstream\nendobj\n`
+}

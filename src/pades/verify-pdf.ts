@@ -1,0 +1,222 @@
+/**
+ * Verifies every signature of a PDF: what its byte range covers, the CMS (digest, signature, signing certificate
+ * reference), and the signer certificate through the policy layer, with ETSI-style verdicts.
+ *
+ * @packageDocumentation
+ */
+
+import { createHash } from 'node:crypto'
+import { parseCms } from '../cms/parse.js'
+import { verifyCms } from '../cms/verify.js'
+import { SceauError } from '../errors.js'
+import { checkCertificate, type CertificateReport, type CheckCertificateOptions } from '../policy/check-certificate.js'
+import type { ProfileName } from '../policy/profiles.js'
+import { certificateCheck, decide, type Indication, type SignatureCheck } from '../policy/signature-verdict.js'
+import { describeCertificate } from '../x509/describe.js'
+import { dictOf, isName, isString } from './pdf/objects.js'
+import { readPdf, textOf, type PdfSignatureField } from './pdf/read-pdf.js'
+
+/** The verdict on one PDF signature. */
+export interface PdfSignatureReport {
+  /** Fully qualified field name. */
+  readonly field: string
+  readonly indication: Indication
+  readonly subIndication?: string
+  readonly subFilter?: string
+  readonly byteRange: readonly number[]
+  /** True when the byte range reaches the end of the file: nothing was added after this signature. */
+  readonly coversWholeDocument: boolean
+  /** Bytes of later revisions (incremental updates made after this signature). */
+  readonly bytesAfter: number
+  readonly signer?: { readonly subject: string; readonly issuer: string; readonly serialNumber: string; readonly notAfter: string }
+  /** /M: claimed, not proven without a time-stamp. */
+  readonly signingTime?: string
+  readonly reason?: string
+  readonly location?: string
+  readonly checks: readonly SignatureCheck[]
+  readonly certificate?: CertificateReport
+}
+
+/** The verdict on a PDF. */
+export interface PdfVerificationReport {
+  readonly file?: string
+  readonly kind: 'pdf'
+  readonly indication: Indication
+  readonly subIndication?: string
+  readonly signatures: readonly PdfSignatureReport[]
+  readonly checks: readonly SignatureCheck[]
+}
+
+/** Options of {@link verifyPdf}. */
+export interface VerifyPdfOptions extends Omit<CheckCertificateOptions, 'at' | 'profile'> {
+  readonly file?: string
+  /** Validation time; default now. */
+  readonly at?: Date
+  /** Certificate profile; default `rgs2-signature` (an agent's RGS** signature certificate). */
+  readonly profile?: ProfileName
+}
+
+/**
+ * Verifies every signature field of a PDF that carries a value.
+ *
+ * @throws SceauError INPUT_MALFORMED when the file is not a readable PDF (a bad signature is a verdict, not a throw).
+ *
+ * @example
+ * ```ts
+ * const report = await verifyPdf(await readFile('deliberation-signed.pdf'), { anchors: [caDer] })
+ * for (const signature of report.signatures) console.log(signature.field, signature.indication, signature.coversWholeDocument)
+ * ```
+ */
+export async function verifyPdf(input: Uint8Array, options: VerifyPdfOptions = {}): Promise<PdfVerificationReport> {
+  const pdf = readPdf(input)
+  const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength)
+  const signatures: PdfSignatureReport[] = []
+  for (const field of pdf.signatures) signatures.push(await verifyField(bytes, pdf.getObject.bind(pdf), field, options))
+  const checks: SignatureCheck[] =
+    signatures.length === 0
+      ? [{ id: 'pdf.signed', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: 'the PDF has no signature' }]
+      : [{ id: 'pdf.signed', status: 'pass', reason: `${signatures.length} signature(s)` }]
+  const verdict = decide([
+    ...signatures.map((signature) => ({
+      status:
+        signature.indication === 'TOTAL_PASSED'
+          ? ('pass' as const)
+          : signature.indication === 'TOTAL_FAILED'
+            ? ('fail' as const)
+            : ('indeterminate' as const),
+      subIndication: signature.subIndication,
+    })),
+    ...checks,
+  ])
+  return { file: options.file, kind: 'pdf', ...verdict, signatures, checks }
+}
+
+async function verifyField(
+  bytes: Buffer,
+  getObject: ReturnType<typeof readPdf>['getObject'],
+  field: PdfSignatureField,
+  options: VerifyPdfOptions,
+): Promise<PdfSignatureReport> {
+  const checks: SignatureCheck[] = []
+  const sig = field.sigRef === undefined ? undefined : dictOf(getObject(field.sigRef))
+  const text = (key: string): string | undefined => {
+    const value = sig?.entries.get(key)
+    return isString(value) ? textOf(value) : undefined
+  }
+  const subFilterValue = sig?.entries.get('SubFilter')
+  const subFilter = isName(subFilterValue) ? subFilterValue.name : undefined
+  const [a = -1, b = -1, c = -1, d = -1] = field.byteRange
+  const end = c + d
+  const base = {
+    field: field.name,
+    subFilter,
+    byteRange: field.byteRange,
+    coversWholeDocument: end === bytes.length,
+    bytesAfter: Math.max(0, bytes.length - end),
+    signingTime: text('M'),
+    reason: text('Reason'),
+    location: text('Location'),
+  }
+
+  // The byte range must be the whole file up to this revision, less exactly the /Contents string.
+  const gapMatches = field.contentsStart === undefined || (a + b === field.contentsStart && c === field.contentsEnd)
+  if (field.byteRange.length !== 4 || a !== 0 || b <= 0 || c < a + b || d < 0 || end > bytes.length || !gapMatches) {
+    checks.push({
+      id: 'pdf.byte-range',
+      status: 'fail',
+      subIndication: 'FORMAT_FAILURE',
+      reason: `/ByteRange [${field.byteRange.join(' ')}] does not cover the file up to this revision less the /Contents string`,
+    })
+    return { ...base, ...decide(checks), checks }
+  }
+  checks.push({
+    id: 'pdf.byte-range',
+    status: 'pass',
+    reason: base.coversWholeDocument
+      ? 'covers the whole file but its own /Contents'
+      : `covers the file up to byte ${end}; ${bytes.length - end} bytes of later revisions follow (incremental updates)`,
+  })
+  if (subFilter !== 'ETSI.CAdES.detached' && subFilter !== 'adbe.pkcs7.detached') {
+    checks.push({
+      id: 'pdf.sub-filter',
+      status: 'indeterminate',
+      subIndication: 'FORMAT_FAILURE',
+      reason: `/SubFilter ${subFilter ?? '(none)'} is not verified by sceau (ETSI.CAdES.detached and adbe.pkcs7.detached are)`,
+    })
+    return { ...base, ...decide(checks), checks }
+  }
+
+  let cmsDigest: string
+  try {
+    cmsDigest = String(parseCms(field.contents).signer.digestAlgorithm)
+  } catch (err) {
+    if (!(err instanceof SceauError)) throw err
+    checks.push({ id: 'cms.structure', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: `/Contents: ${err.message}` })
+    return { ...base, ...decide(checks), checks }
+  }
+  const node = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' }[cmsDigest]
+  if (node === undefined) {
+    checks.push({
+      id: 'cms.digest',
+      status: 'indeterminate',
+      subIndication: 'CRYPTO_CONSTRAINTS_FAILURE',
+      reason: `digest ${cmsDigest} not supported`,
+    })
+    return { ...base, ...decide(checks), checks }
+  }
+  const contentDigest = createHash(node)
+    .update(bytes.subarray(a, a + b))
+    .update(bytes.subarray(c, end))
+    .digest()
+  const verification = verifyCms(field.contents, { contentDigest: new Uint8Array(contentDigest) })
+  for (const check of verification.checks) {
+    const essOptional = check.id === 'signing-certificate-v2' && subFilter === 'adbe.pkcs7.detached'
+    checks.push({
+      id: `cms.${check.id}`,
+      status: check.status === 'fail' && essOptional ? 'warning' : check.status,
+      reason: check.reason,
+      subIndication:
+        check.status === 'pass'
+          ? undefined
+          : check.id === 'message-digest'
+            ? 'HASH_FAILURE'
+            : check.id === 'signature'
+              ? 'SIG_CRYPTO_FAILURE'
+              : check.id === 'signing-certificate-v2'
+                ? 'NO_SIGNING_CERTIFICATE_FOUND'
+                : 'FORMAT_FAILURE',
+    })
+  }
+
+  const certificate = verification.signerCertificate
+  let certificateReport: CertificateReport | undefined
+  let signer: PdfSignatureReport['signer']
+  if (certificate === undefined) {
+    checks.push({
+      id: 'certificate',
+      status: 'indeterminate',
+      subIndication: 'NO_SIGNING_CERTIFICATE_FOUND',
+      reason: 'the CMS holds no signer certificate',
+    })
+  } else {
+    const info = describeCertificate(certificate)
+    signer = { subject: info.subject, issuer: info.issuer, serialNumber: info.serialNumber, notAfter: info.notAfter.toISOString() }
+    certificateReport = await checkCertificate(certificate, {
+      ...options,
+      at: options.at ?? new Date(),
+      profile: options.profile ?? 'rgs2-signature',
+      intermediates: [...(options.intermediates ?? []), ...verification.cms.certificates.filter((other) => other !== certificate)],
+    })
+    checks.push(certificateCheck(certificateReport, pdfDateToIso(base.signingTime)))
+  }
+  return { ...base, ...decide(checks), signer, checks, certificate: certificateReport }
+}
+
+/** `D:YYYYMMDDHHmmSS+HH'mm'` (the /M form) as ISO 8601, or undefined. */
+function pdfDateToIso(value: string | undefined): string | undefined {
+  const match = /^D:(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(Z|[+-]\d{2}'?\d{2}'?)?/.exec(value ?? '')
+  if (match === null) return undefined
+  const [, year, month = '01', day = '01', hour = '00', minute = '00', second = '00', zone = 'Z'] = match
+  const offset = zone === 'Z' ? 'Z' : `${zone.slice(0, 3)}:${zone.replace(/'/g, '').slice(3, 5)}`
+  return `${year}-${month}-${day}T${hour}:${minute}:${second}${offset}`
+}
