@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { writeAtomically } from '../atomic-write.js'
 import { SceauError } from '../errors.js'
-import { signPdf, type SignPdfOptions } from '../pades/sign-pdf.js'
+import { signPdfParts, type SignPdfOptions } from '../pades/sign-pdf.js'
 import { parseCommand } from './args.js'
 import type { CommandIo } from './io.js'
 import { OUTPUT_OPTIONS, signFiles } from './sign-files.js'
@@ -40,9 +40,12 @@ export async function signPdfCommand(argv: string[], io: CommandIo): Promise<num
     } catch (cause) {
       throw new SceauError('FILE_NOT_FOUND', `cannot read "${input}"`, { cause, details: { file: input } })
     }
-    const { pdf, byteRange } = await signPdf(bytes, signer, options)
-    await writeAtomically(output, (write) => write(pdf))
-    return { lines: [`signed ${input} → ${output} (PAdES B-B, ${pdf.length - bytes.length} bytes appended)`], json: { byteRange } }
+    const { original, appended, byteRange } = await signPdfParts(bytes, signer, options)
+    await writeAtomically(output, (write) => {
+      write(original)
+      write(appended)
+    })
+    return { lines: [`signed ${input} → ${output} (PAdES B-B, ${appended.length} bytes appended)`], json: { byteRange } }
   })
 }
 

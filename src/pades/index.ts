@@ -4,5 +4,5 @@
  * @packageDocumentation
  */
 
-export { signPdf, type SignPdfOptions, type SignPdfResult } from './sign-pdf.js'
+export { signPdf, signPdfParts, type SignPdfOptions, type SignPdfResult, type SignedPdfParts } from './sign-pdf.js'
 export { verifyPdf, type VerifyPdfOptions, type PdfVerificationReport, type PdfSignatureReport } from './verify-pdf.js'

@@ -44,6 +44,13 @@ export interface SignPdfResult {
   readonly byteRange: readonly [number, number, number, number]
 }
 
+/** What {@link signPdfParts} returns: the signed PDF is `original` followed by `appended`. */
+export interface SignedPdfParts {
+  readonly original: Uint8Array
+  readonly appended: Uint8Array
+  readonly byteRange: readonly [number, number, number, number]
+}
+
 // Room for the CMS beyond the certificates and the signature value: algorithm identifiers, signed attributes,
 // SignerInfo framing. Generous on purpose: the space must be reserved before the signature exists.
 const CMS_OVERHEAD = 4096
@@ -56,15 +63,15 @@ const CMS_OVERHEAD = 4096
  * @throws SceauError PDF_ENCRYPTED, INPUT_MALFORMED (not a PDF, broken cross-reference), USAGE (bad page or field
  * name), and the signer's errors.
  *
+ * Returns the input and the new revision separately, so a big PDF is written out without being copied.
+ *
  * @example
  * ```ts
- * import { readFile, writeFile } from 'node:fs/promises'
- * import { signPdf } from 'sceau/pades'
- * const { pdf } = await signPdf(await readFile('deliberation.pdf'), signer, { reason: 'Délibération n° 42', location: 'Nice' })
- * await writeFile('deliberation-signed.pdf', pdf)
+ * const { original, appended } = await signPdfParts(await readFile('scan.pdf'), signer)
+ * await writeAtomically('scan-signed.pdf', (write) => (write(original), write(appended)))
  * ```
  */
-export async function signPdf(input: Uint8Array, signer: Signer, options: SignPdfOptions = {}): Promise<SignPdfResult> {
+export async function signPdfParts(input: Uint8Array, signer: Signer, options: SignPdfOptions = {}): Promise<SignedPdfParts> {
   const algorithm = options.algorithm ?? defaultAlgorithm(signer)
   const { hash } = algorithmParts(algorithm)
   const certificates = [signer.certificate, ...signer.chain].reduce((total, der) => total + der.length, 0)
@@ -80,18 +87,37 @@ export async function signPdf(input: Uint8Array, signer: Signer, options: SignPd
     page: options.page,
     rect: options.rect,
   })
-  const pdf = Buffer.from(prepared.pdf.buffer, prepared.pdf.byteOffset, prepared.pdf.byteLength)
+  const original = Buffer.from(input.buffer, input.byteOffset, input.byteLength)
+  const appended = Buffer.from(prepared.appended.buffer, prepared.appended.byteOffset, prepared.appended.byteLength)
   const [a, b, c, d] = prepared.byteRange
+  // The /Contents gap lies in the appended revision: the first range is the original and the revision's head.
   const digest = createHash(hash.replace('-', '').toLowerCase())
-    .update(pdf.subarray(a, a + b))
-    .update(pdf.subarray(c, c + d))
+    .update(original.subarray(a, Math.min(a + b, original.length)))
+    .update(appended.subarray(0, a + b - original.length))
+    .update(appended.subarray(c - original.length, c + d - original.length))
     .digest()
   const { der } = await signCms({ signer, algorithm, contentDigest: new Uint8Array(digest), signal: options.signal })
   if (der.length > contentsSize) {
     throw new SceauError('INPUT_TOO_LARGE', `the CMS signature (${der.length} bytes) is larger than the ${contentsSize} bytes reserved`)
   }
-  pdf.write(Buffer.from(der).toString('hex'), prepared.contentsStart, 'latin1')
-  return { pdf: new Uint8Array(pdf), byteRange: prepared.byteRange as [number, number, number, number] }
+  appended.write(Buffer.from(der).toString('hex'), prepared.contentsStart - original.length, 'latin1')
+  return { original, appended, byteRange: prepared.byteRange as [number, number, number, number] }
+}
+
+/**
+ * {@link signPdfParts} as one buffer: the input followed by the new revision.
+ *
+ * @example
+ * ```ts
+ * import { readFile, writeFile } from 'node:fs/promises'
+ * import { signPdf } from 'sceau/pades'
+ * const { pdf } = await signPdf(await readFile('deliberation.pdf'), signer, { reason: 'Délibération n° 42', location: 'Nice' })
+ * await writeFile('deliberation-signed.pdf', pdf)
+ * ```
+ */
+export async function signPdf(input: Uint8Array, signer: Signer, options: SignPdfOptions = {}): Promise<SignPdfResult> {
+  const { original, appended, byteRange } = await signPdfParts(input, signer, options)
+  return { pdf: new Uint8Array(Buffer.concat([original, appended])), byteRange }
 }
 
 function defaultAlgorithm(signer: Signer): SignatureAlgorithm {

@@ -1,8 +1,8 @@
 /**
  * A throwaway PKI shaped like a French agent's: a root, an issuing CA, and leaf certificates with the RGS** /
  * eIDAS signature profile (nonRepudiation only, QC statements, QCP-n-qscd) and its counter-examples
- * (authentication-only, expired, revoked). Native tests import it into SoftHSM, the demo signs with it, and the
- * policy tests judge it. Every name says TEST and every policy OID sits under the "example" arc, so nothing
+ * (authentication-only, expired, revoked), plus a time-stamping authority for PAdES B-T. Native tests import it
+ * into SoftHSM, the demo signs with it, and the policy tests judge it. Every name says TEST and every policy OID sits under the "example" arc, so nothing
  * made here can pass for a real certificate.
  *
  * @packageDocumentation
@@ -46,6 +46,7 @@ export const TEST_LEAF_NAMES = [
   'authentication-rsa2048',
   'expired-rsa2048',
   'revoked-rsa2048',
+  'tsa-rsa2048',
 ] as const
 
 /** One of {@link TEST_LEAF_NAMES}. */
@@ -123,7 +124,7 @@ type KeySpec = { readonly type: 'RSA'; readonly size: number } | { readonly type
 interface LeafSpec {
   readonly name: TestLeafName
   readonly key: KeySpec
-  readonly profile: 'signature' | 'authentication'
+  readonly profile: 'signature' | 'authentication' | 'timestamping'
   readonly expired?: boolean
   readonly revoked?: boolean
 }
@@ -135,6 +136,7 @@ const LEAVES: readonly LeafSpec[] = [
   { name: 'authentication-rsa2048', key: { type: 'RSA', size: 2048 }, profile: 'authentication' },
   { name: 'expired-rsa2048', key: { type: 'RSA', size: 2048 }, profile: 'signature', expired: true },
   { name: 'revoked-rsa2048', key: { type: 'RSA', size: 2048 }, profile: 'signature', revoked: true },
+  { name: 'tsa-rsa2048', key: { type: 'RSA', size: 2048 }, profile: 'timestamping' },
 ]
 
 // The commune and its identifiers are made up: "0002 <SIREN>" is how French CAs write the organisation in OU, and
@@ -152,7 +154,8 @@ const INTERMEDIATE_NAME: x509.JsonName = [
   { CN: ['sceau Test Agents CA'] },
 ]
 
-function agentName(leaf: LeafSpec): x509.JsonName {
+function leafName(leaf: LeafSpec): x509.JsonName {
+  if (leaf.profile === 'timestamping') return [{ C: ['FR'] }, { O: ['sceau TEST'] }, { CN: [`sceau Test TSA (${leaf.name})`] }]
   return [
     { C: ['FR'] },
     ...ORGANISATION,
@@ -192,7 +195,7 @@ async function credential(cert: x509.X509Certificate, keys: webcrypto.CryptoKeyP
 }
 
 /**
- * Generates the test PKI: 8 key pairs (WebCrypto; the two RSA-3072 keys take most of the time), 8 certificates
+ * Generates the test PKI: 9 key pairs (WebCrypto; the two RSA-3072 keys take most of the time), 9 certificates
  * and a CRL. Nothing is cached: each call makes new keys and serial numbers.
  *
  * @example
@@ -265,14 +268,27 @@ export async function createTestPki(options: TestPkiOptions = {}): Promise<TestP
 
   const issue = async (leaf: LeafSpec, keys: webcrypto.CryptoKeyPair): Promise<x509.X509Certificate> => {
     const signature = leaf.profile === 'signature'
+    const timestamping = leaf.profile === 'timestamping'
     const extensions: x509.Extension[] = [
       new x509.BasicConstraintsExtension(false),
       // RGS** / EN 319 412-2: a signature certificate has nonRepudiation alone, critical.
       new x509.KeyUsagesExtension(signature ? x509.KeyUsageFlags.nonRepudiation : x509.KeyUsageFlags.digitalSignature, true),
-      ...(signature ? [] : [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth])]),
-      new x509.CertificatePolicyExtension(
-        signature ? [TEST_POLICY_OIDS.rgsSignature, TEST_POLICY_OIDS.qcpNaturalQscd] : [TEST_POLICY_OIDS.rgsAuthentication],
-      ),
+      // RFC 3161 §2.3: a TSA certificate has id-kp-timeStamping as its only extended key usage, critical.
+      ...(signature
+        ? []
+        : [
+            new x509.ExtendedKeyUsageExtension(
+              [timestamping ? x509.ExtendedKeyUsage.timeStamping : x509.ExtendedKeyUsage.clientAuth],
+              timestamping,
+            ),
+          ]),
+      ...(timestamping
+        ? []
+        : [
+            new x509.CertificatePolicyExtension(
+              signature ? [TEST_POLICY_OIDS.rgsSignature, TEST_POLICY_OIDS.qcpNaturalQscd] : [TEST_POLICY_OIDS.rgsAuthentication],
+            ),
+          ]),
       ...(signature
         ? [
             new x509.Extension(
@@ -297,7 +313,7 @@ export async function createTestPki(options: TestPkiOptions = {}): Promise<TestP
     return x509.X509CertificateGenerator.create(
       {
         serialNumber: serialNumber(),
-        subject: agentName(leaf),
+        subject: leafName(leaf),
         issuer: intermediate.subjectName,
         // An hour back, so that a verifier whose clock lags a little still sees a valid certificate.
         notBefore: leaf.expired === true ? at(-3 * YEAR - 30 * DAY) : at(-HOUR),

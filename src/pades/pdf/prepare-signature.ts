@@ -29,7 +29,9 @@ export interface PrepareSignatureOptions {
 }
 
 export interface PreparedSignature {
-  /** The original bytes followed by the new revision. */
+  /** The new revision, to write after the original bytes; offsets below count from the start of the original. */
+  readonly appended: Uint8Array
+  /** The original bytes followed by the new revision (a copy, made when read). */
   readonly pdf: Uint8Array
   /** Already written into `pdf`: everything but `<hex>` of /Contents, delimiters included. */
   readonly byteRange: readonly [number, number, number, number]
@@ -160,19 +162,27 @@ export function prepareSignature(input: Uint8Array, options: PrepareSignatureOpt
   }
   revision += `startxref\n${xrefOffset}\n%%EOF\n`
 
-  const out = new Uint8Array(input.length + revision.length)
-  out.set(input, 0)
-  out.set(Buffer.from(revision, 'latin1'), input.length)
+  // Only the new revision is built: a 100 MB scan is never copied, the caller streams input then revision.
+  const appended = Buffer.from(revision, 'latin1')
+  const total = input.length + appended.length
 
   const sigBody = objects.get(sigRef.num)?.body ?? ''
   const sigBodyStart = sigOffset + `${sigRef.num} ${sigRef.gen} obj\n`.length
   const placeholderAt = sigBodyStart + sigBody.indexOf(BYTE_RANGE_PLACEHOLDER)
   const lt = sigBodyStart + sigBody.indexOf('/Contents <') + '/Contents '.length
   const gt = lt + 1 + 2 * options.contentsSize
-  const byteRange: [number, number, number, number] = [0, lt, gt + 1, out.length - (gt + 1)]
+  const byteRange: [number, number, number, number] = [0, lt, gt + 1, total - (gt + 1)]
   const written = `[${byteRange.join(' ')}`
-  out.set(Buffer.from(`${written.padEnd(BYTE_RANGE_PLACEHOLDER.length - 1, ' ')}]`, 'latin1'), placeholderAt)
-  return { pdf: out, byteRange, contentsStart: lt + 1, contentsEnd: gt }
+  appended.write(`${written.padEnd(BYTE_RANGE_PLACEHOLDER.length - 1, ' ')}]`, placeholderAt - input.length, 'latin1')
+  return {
+    appended,
+    byteRange,
+    contentsStart: lt + 1,
+    contentsEnd: gt,
+    get pdf(): Uint8Array {
+      return new Uint8Array(Buffer.concat([input, appended]))
+    },
+  }
 }
 
 function freeFieldName(taken: ReadonlySet<string>): string {
