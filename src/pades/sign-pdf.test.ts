@@ -1,0 +1,115 @@
+import 'reflect-metadata'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { KeySigner } from '../signer/key-signer.js'
+import { createTestPki, type TestPki } from '../testing/pki.js'
+import { signPdf } from './sign-pdf.js'
+import { verifyPdf } from './verify-pdf.js'
+
+const POLICY_PDF = new URL('../../fixtures/pdf/1.2.250.1.131.1.5.18.21.1.4.pdf', import.meta.url)
+
+let pki: TestPki
+let rsa: KeySigner
+let ec: KeySigner
+let dir: string
+
+beforeAll(async () => {
+  pki = await createTestPki()
+  const leaf = pki.leaf('signature-rsa2048')
+  rsa = KeySigner.fromPkcs8({ key: leaf.privateKey, certificate: leaf.certificate, chain: [pki.intermediate.certificate] })
+  const ecLeaf = pki.leaf('signature-ec-p256')
+  ec = KeySigner.fromPkcs8({ key: ecLeaf.privateKey, certificate: ecLeaf.certificate })
+  dir = mkdtempSync(join(tmpdir(), 'sceau-pades-unit-'))
+}, 60_000)
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+function verify(pdf: Uint8Array) {
+  return verifyPdf(pdf, {
+    anchors: [pki.root.certificate],
+    intermediates: [pki.intermediate.certificate],
+    revocation: { crls: [pki.crl, pki.rootCrl], fetchCrls: false },
+    at: new Date(pki.now.getTime() + 60_000),
+  })
+}
+
+/** pdfsig's "Signature Validation" lines, one per signature. */
+function pdfsig(pdf: Uint8Array, name: string): string[] {
+  const file = join(dir, name)
+  writeFileSync(file, pdf)
+  const run = spawnSync('pdfsig', [file], { encoding: 'utf8' })
+  return [...run.stdout.matchAll(/Signature Validation: (.*)/g)].map((match) => (match[1] ?? '').trim())
+}
+
+/** The policy PDF rewritten by qpdf with the given options (object streams, linearisation…). */
+function variant(name: string, ...options: string[]): Uint8Array {
+  const out = join(dir, `${name}.pdf`)
+  execFileSync('qpdf', [...options, POLICY_PDF.pathname, out])
+  return new Uint8Array(readFileSync(out))
+}
+
+describe('signPdf then verifyPdf, on the shapes PDFs come in', () => {
+  const shapes: [string, () => Uint8Array][] = [
+    ['a classic xref table (the real DGFiP policy PDF)', () => new Uint8Array(readFileSync(POLICY_PDF))],
+    ['object streams and an xref stream', () => variant('objstm', '--object-streams=generate', '--compress-streams=y')],
+    ['a linearised file', () => variant('linearized', '--linearize')],
+  ]
+  for (const [name, make] of shapes) {
+    it(`${name}: pdfsig says valid, sceau says TOTAL_PASSED and covers the whole document`, async () => {
+      const input = make()
+      const { pdf } = await signPdf(input, rsa, {
+        reason: 'Délibération n° 42',
+        location: 'Nice',
+        signingTime: new Date('2026-03-02T09:30:00Z'),
+      })
+      expect(Buffer.from(pdf.subarray(0, input.length)).equals(Buffer.from(input))).toBe(true)
+      expect(pdfsig(pdf, `${name.length}.pdf`)).toEqual(['Signature is Valid.'])
+      const report = await verify(pdf)
+      expect(report.signatures).toHaveLength(1)
+      expect(report.signatures[0]).toMatchObject({
+        indication: 'TOTAL_PASSED',
+        coversWholeDocument: true,
+        subFilter: 'ETSI.CAdES.detached',
+        reason: 'Délibération n° 42',
+        location: 'Nice',
+        signingTime: "D:20260302093000+00'00'",
+      })
+    })
+  }
+
+  it('keeps the first signature valid when a second signer signs, and says what each covers', async () => {
+    const input = new Uint8Array(readFileSync(POLICY_PDF))
+    const once = (await signPdf(input, rsa)).pdf
+    const twice = (await signPdf(once, ec)).pdf
+    expect(pdfsig(twice, 'twice.pdf')).toEqual(['Signature is Valid.', 'Signature is Valid.'])
+    const report = await verify(twice)
+    expect(report.signatures.map((signature) => [signature.field, signature.indication, signature.coversWholeDocument])).toEqual([
+      ['Signature1', 'TOTAL_PASSED', false],
+      ['Signature2', 'TOTAL_PASSED', true],
+    ])
+    expect(report.signatures[0]?.bytesAfter).toBe(twice.length - once.length)
+  })
+
+  it('fails a signature whose signed bytes changed (HASH_FAILURE) and one whose /ByteRange skips bytes', async () => {
+    const { pdf } = await signPdf(new Uint8Array(readFileSync(POLICY_PDF)), rsa)
+    const changed = Buffer.from(pdf)
+    changed[100] = (changed[100] as number) ^ 0x20
+    expect((await verify(changed)).signatures[0]).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'HASH_FAILURE' })
+
+    // A /ByteRange that leaves the first 10 bytes out: whatever they hold is not signed.
+    const text = Buffer.from(pdf).toString('latin1')
+    const range = /\/ByteRange \[0 (\d+)/.exec(text)
+    if (range === null) throw new Error('no /ByteRange')
+    const shifted = text.replace(range[0], `/ByteRange [10 ${Number(range[1]) - 10}`.padEnd(range[0].length, ' '))
+    const report = await verify(Buffer.from(shifted, 'latin1'))
+    expect(report.signatures[0]).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE' })
+  })
+
+  it('reports an unsigned PDF as TOTAL_FAILED', async () => {
+    const report = await verify(new Uint8Array(readFileSync(POLICY_PDF)))
+    expect(report).toMatchObject({ indication: 'TOTAL_FAILED', signatures: [] })
+  })
+})
