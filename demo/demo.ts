@@ -2,7 +2,8 @@
 // fills it with a generated test PKI (an agent's RSA and EC signature keys and certificates, the CA certificate),
 // lists it as `sceau tokens` does, signs a real PES V2 flow with each key through the token (XAdES-EPES, DGFiP
 // profile), has xmlsec1 — an implementation sceau did not write — check each signature, verifies it with
-// `sceau verify`, and shows both reject the flow once one amount is changed.
+// `sceau verify`, and shows both reject the flow once one amount is changed; then signs a PDF act on the same
+// token (PAdES) and has poppler's pdfsig check it.
 import 'reflect-metadata'
 import { spawnSync } from 'node:child_process'
 import { randomInt } from 'node:crypto'
@@ -106,7 +107,34 @@ $ sceau ${args.map((arg) => (arg.includes(' ') || arg.includes(';') ? `'${arg}'`
       )
       if (!xmlsec || verdict !== 0 || tamperedXmlsec || tamperedCode !== 1) process.exitCode = 1
     }
-    say(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. PAdES signing comes next on this same Signer.`)
+    // A PDF act, signed on the same token (PAdES B-B) and judged by poppler's pdfsig.
+    const act = join(pkiDir, 'deliberation.pdf')
+    const signedAct = join(pkiDir, 'deliberation-signee.pdf')
+    writeFileSync(act, readFileSync(new URL('../fixtures/pdf/1.2.250.1.131.1.5.18.21.1.4.pdf', import.meta.url)))
+    const rsaKey = `pkcs11:token=${encodeURIComponent('Mairie de Démo')};object=${encodeURIComponent('Signature RSA')};type=private`
+    say(
+      `\n$ sceau sign-pdf deliberation.pdf --out deliberation-signee.pdf --key '${rsaKey}' --pin-env SCEAU_DEMO_PIN --reason 'Délibération n° 42'`,
+    )
+    const pdfArgs = [
+      'sign-pdf',
+      act,
+      '--out',
+      signedAct,
+      '--module',
+      hsm.module,
+      '--key',
+      rsaKey,
+      '--pin-env',
+      'SCEAU_DEMO_PIN',
+      '--reason',
+      'Délibération n° 42',
+    ]
+    if ((await main(pdfArgs, io)) !== 0) throw new Error('signing the PDF failed')
+    const pdfsig = spawnSync('pdfsig', [signedAct], { encoding: 'utf8' }).stdout
+    const validation = /Signature Validation: (.*)/.exec(pdfsig)?.[1] ?? '(no signature found)'
+    say(`$ pdfsig deliberation-signee.pdf   (poppler)\n  ${validation}`)
+    if (validation !== 'Signature is Valid.') process.exitCode = 1
+    say(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s.`)
   } finally {
     hsm.cleanup()
     rmSync(pkiDir, { recursive: true, force: true })
