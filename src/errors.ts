@@ -49,6 +49,8 @@ export type SceauErrorCode =
   | 'PES_INFO_DEMATERIALISEE'
   | 'ALREADY_SIGNED'
   | 'PDF_ENCRYPTED'
+  // services
+  | 'TIMESTAMP_FAILED'
 
 /**
  * Context attached to an error: a token label, a slot, a file, a CKR name. Scalars only, built from an

@@ -2,8 +2,8 @@
  * A throwaway PKI shaped like a French agent's: a root, an issuing CA, and leaf certificates with the RGS** /
  * eIDAS signature profile (nonRepudiation only, QC statements, QCP-n-qscd) and its counter-examples
  * (authentication-only, expired, revoked), plus a time-stamping authority for PAdES B-T. Native tests import it
- * into SoftHSM, the demo signs with it, and the policy tests judge it. Every name says TEST and every policy OID sits under the "example" arc, so nothing
- * made here can pass for a real certificate.
+ * into SoftHSM, the demo signs with it, and the policy tests judge it. Every name says TEST and every policy OID
+ * sits under the "example" arc, so nothing made here can pass for a real certificate.
  *
  * @packageDocumentation
  */
