@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { main } from '../src/cli/main.js'
 import type { SoftHsm } from '../src/testing/softhsm.js'
+import { startTestTsa } from '../src/testing/tsa.js'
 import { captureIo } from './capture-io.js'
 import { createTestTokens, PIN_A } from './tokens-fixture.js'
 
@@ -171,6 +172,42 @@ describe('sceau sign-pdf, judged by pdfsig, qpdf and openssl cms', () => {
     const verified = await sceau(['verify', tampered, '--json', '--no-revocation-check'])
     expect(verified.code).toBe(1)
     expect(JSON.parse(verified.stdout).files[0].signatures[0]).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'HASH_FAILURE' })
+  })
+
+  it('B-T with --tsa: the signature carries a time-stamp and pdfsig, openssl and sceau verify still accept it', async () => {
+    const tsaLeaf = 'tsa-rsa2048'
+    const tsa = await startTestTsa({
+      certificatePem: readFileSync(pki(`${tsaLeaf}.cert.pem`), 'utf8'),
+      keyDer: new Uint8Array(readFileSync(pki(`${tsaLeaf}.key.der`))),
+      chainPem: readFileSync(pki('intermediate.pem'), 'utf8'),
+    })
+    try {
+      const out = join(dir, 'b-t.pdf')
+      const run = await sceau(['sign-pdf', POLICY_PDF, '--out', out, ...tokenKey('Signature RSA'), '--tsa', tsa.url])
+      expect(run.code, run.stderr).toBe(0)
+      expect(run.stdout).toContain('PAdES B-T')
+      expect(tsa.requests).toBe(1)
+      expect(pdfsig(out)).toEqual(['Signature is Valid.'])
+      expect(opensslVerdicts(out)).toEqual([true])
+      const trust = [
+        '--trust',
+        pki('root.pem'),
+        '--intermediates',
+        pki('intermediate.pem'),
+        '--crl',
+        pki('crl.der'),
+        '--crl',
+        pki('root-crl.der'),
+        '--no-crl-fetch',
+      ]
+      const verified = await sceau(['verify', out, ...trust, '--json'])
+      expect(verified.code, verified.stdout).toBe(0)
+      const signature = JSON.parse(verified.stdout).files[0].signatures[0]
+      expect(signature.timestamp).toEqual(expect.any(String))
+      expect(signature.checks).toContainEqual(expect.objectContaining({ id: 'timestamp', status: 'pass' }))
+    } finally {
+      await tsa.close()
+    }
   })
 
   it('refuses an encrypted PDF with a clear error and writes nothing', async () => {

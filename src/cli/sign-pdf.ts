@@ -9,7 +9,7 @@ import { SIGNER_OPTIONS, SIGNER_USAGE } from './signer-options.js'
 
 const USAGE =
   `sceau sign-pdf IN.pdf... (--out OUT.pdf | --out-dir DIR) ${SIGNER_USAGE} [--reason TEXT] [--location TEXT] [--contact TEXT] ` +
-  '[--name TEXT] [--visible PAGE,X,Y,W,H] [--json]'
+  '[--name TEXT] [--tsa URL] [--level B-B|B-T] [--visible PAGE,X,Y,W,H] [--json]'
 
 /** `sceau sign-pdf`: PAdES B-B signatures, added as incremental updates. */
 export async function signPdfCommand(argv: string[], io: CommandIo): Promise<number> {
@@ -23,10 +23,18 @@ export async function signPdfCommand(argv: string[], io: CommandIo): Promise<num
       contact: { type: 'string' },
       name: { type: 'string' },
       visible: { type: 'string' },
+      tsa: { type: 'string' },
+      level: { type: 'string' },
     },
     USAGE,
   )
+  const level = values.level ?? (values.tsa === undefined ? 'B-B' : 'B-T')
+  if (level !== 'B-B' && level !== 'B-T') throw new SceauError('USAGE', `--level ${level}: this version makes B-B and B-T signatures`)
+  if (level === 'B-T' && values.tsa === undefined)
+    throw new SceauError('USAGE', '--level B-T needs --tsa URL (an RFC 3161 time-stamping authority)')
+  if (level === 'B-B' && values.tsa !== undefined) throw new SceauError('USAGE', '--tsa makes a B-T signature; drop --level B-B')
   const options: SignPdfOptions = {
+    timestamp: values.tsa === undefined ? undefined : { url: values.tsa },
     reason: values.reason,
     location: values.location,
     contactInfo: values.contact,
@@ -45,7 +53,7 @@ export async function signPdfCommand(argv: string[], io: CommandIo): Promise<num
       write(original)
       write(appended)
     })
-    return { lines: [`signed ${input} → ${output} (PAdES B-B, ${appended.length} bytes appended)`], json: { byteRange } }
+    return { lines: [`signed ${input} → ${output} (PAdES ${level}, ${appended.length} bytes appended)`], json: { byteRange } }
   })
 }
 

@@ -6,3 +6,4 @@
 
 export { signPdf, signPdfParts, type SignPdfOptions, type SignPdfResult, type SignedPdfParts } from './sign-pdf.js'
 export { verifyPdf, type VerifyPdfOptions, type PdfVerificationReport, type PdfSignatureReport } from './verify-pdf.js'
+export { requestTimestamp, readTimestampToken, verifyTimestampToken, type Timestamp, type TimestampInfo } from './timestamp.js'

@@ -6,6 +6,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KeySigner } from '../signer/key-signer.js'
 import { createTestPki, type TestPki } from '../testing/pki.js'
+import { startTestTsa } from '../testing/tsa.js'
+import { derToPem } from '../x509/pem.js'
 import { signPdf } from './sign-pdf.js'
 import { verifyPdf } from './verify-pdf.js'
 
@@ -106,6 +108,41 @@ describe('signPdf then verifyPdf, on the shapes PDFs come in', () => {
     const shifted = text.replace(range[0], `/ByteRange [10 ${Number(range[1]) - 10}`.padEnd(range[0].length, ' '))
     const report = await verify(Buffer.from(shifted, 'latin1'))
     expect(report.signatures[0]).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE' })
+  })
+
+  it('B-T: a time-stamp from an RFC 3161 authority on the signature value, checked and reported', async () => {
+    const leaf = pki.leaf('tsa-rsa2048')
+    const tsa = await startTestTsa({
+      certificatePem: derToPem(leaf.certificate),
+      keyDer: leaf.privateKey,
+      chainPem: derToPem(pki.intermediate.certificate),
+    })
+    try {
+      const { pdf } = await signPdf(new Uint8Array(readFileSync(POLICY_PDF)), rsa, { timestamp: { url: tsa.url } })
+      expect(pdfsig(pdf, 'b-t.pdf')).toEqual(['Signature is Valid.'])
+      const report = await verify(pdf)
+      const [signature] = report.signatures
+      expect(signature?.checks.filter((check) => check.status !== 'pass')).toEqual([])
+      expect(signature?.indication).toBe('TOTAL_PASSED')
+      expect(signature?.checks.find((check) => check.id === 'timestamp')).toMatchObject({
+        status: 'pass',
+        reason: expect.stringContaining('sceau Test TSA'),
+      })
+      expect(Math.abs(Date.parse(signature?.timestamp ?? '') - Date.now())).toBeLessThan(60_000)
+    } finally {
+      await tsa.close()
+    }
+  })
+
+  it('B-T: a time-stamping authority that does not answer fails the signing with TIMESTAMP_FAILED', async () => {
+    const leaf = pki.leaf('tsa-rsa2048')
+    const tsa = await startTestTsa({ certificatePem: derToPem(leaf.certificate), keyDer: leaf.privateKey, mode: 'slow' })
+    try {
+      const signing = signPdf(new Uint8Array(readFileSync(POLICY_PDF)), rsa, { timestamp: { url: tsa.url, timeoutMs: 300 } })
+      await expect(signing).rejects.toMatchObject({ code: 'TIMESTAMP_FAILED' })
+    } finally {
+      await tsa.close()
+    }
   })
 
   it('reports an unsigned PDF as TOTAL_FAILED', async () => {

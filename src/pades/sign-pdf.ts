@@ -5,13 +5,16 @@
  */
 
 import { createHash } from 'node:crypto'
+import { CMS_OIDS } from '../cms/oids.js'
 import { signCms } from '../cms/sign.js'
+import { addUnsignedAttribute } from '../cms/unsigned-attribute.js'
 import { SceauError } from '../errors.js'
 import { algorithmParts } from '../signer/algorithms.js'
 import type { Signer } from '../signer/signer.js'
 import type { SignatureAlgorithm } from '../types.js'
 import { describeCertificate } from '../x509/describe.js'
 import { prepareSignature } from './pdf/prepare-signature.js'
+import { requestTimestamp } from './timestamp.js'
 
 /** Options of {@link signPdf}. */
 export interface SignPdfOptions {
@@ -33,6 +36,11 @@ export interface SignPdfOptions {
   readonly page?: number
   /** Widget rectangle in user space; default an invisible signature. */
   readonly rect?: readonly [number, number, number, number]
+  /**
+   * PAdES B-T: an RFC 3161 time-stamp on the signature value from this time-stamping authority, added as the
+   * signature-time-stamp unsigned attribute. Without it the signature is B-B.
+   */
+  readonly timestamp?: { readonly url: string; readonly timeoutMs?: number }
   readonly signal?: AbortSignal
 }
 
@@ -51,16 +59,19 @@ export interface SignedPdfParts {
   readonly byteRange: readonly [number, number, number, number]
 }
 
+// A time-stamp token carries the TSA's certificate and often its chain: room for a few certificates.
+const TIMESTAMP_ROOM = 16 * 1024
+
 // Room for the CMS beyond the certificates and the signature value: algorithm identifiers, signed attributes,
 // SignerInfo framing. Generous on purpose: the space must be reserved before the signature exists.
 const CMS_OVERHEAD = 4096
 
 /**
- * Signs a PDF (PAdES B-B, /SubFilter ETSI.CAdES.detached): a new revision with a signature field, its widget and a
+ * Signs a PDF (PAdES B-B, or B-T with `timestamp`; /SubFilter ETSI.CAdES.detached): a new revision with a signature field, its widget and a
  * CMS SignedData carrying content-type, message-digest and ESS signing-certificate-v2, the signer certificate and
  * its chain. Only the signed attributes' digest reaches a token.
  *
- * @throws SceauError PDF_ENCRYPTED, INPUT_MALFORMED (not a PDF, broken cross-reference), USAGE (bad page or field
+ * @throws SceauError PDF_ENCRYPTED, TIMESTAMP_FAILED, INPUT_MALFORMED (not a PDF, broken cross-reference), USAGE (bad page or field
  * name), and the signer's errors.
  *
  * Returns the input and the new revision separately, so a big PDF is written out without being copied.
@@ -75,7 +86,7 @@ export async function signPdfParts(input: Uint8Array, signer: Signer, options: S
   const algorithm = options.algorithm ?? defaultAlgorithm(signer)
   const { hash } = algorithmParts(algorithm)
   const certificates = [signer.certificate, ...signer.chain].reduce((total, der) => total + der.length, 0)
-  const contentsSize = certificates + signer.maxSignatureLength + CMS_OVERHEAD
+  const contentsSize = certificates + signer.maxSignatureLength + CMS_OVERHEAD + (options.timestamp === undefined ? 0 : TIMESTAMP_ROOM)
   const prepared = prepareSignature(input, {
     contentsSize,
     signingTime: options.signingTime ?? new Date(),
@@ -96,7 +107,16 @@ export async function signPdfParts(input: Uint8Array, signer: Signer, options: S
     .update(appended.subarray(0, a + b - original.length))
     .update(appended.subarray(c - original.length, c + d - original.length))
     .digest()
-  const { der } = await signCms({ signer, algorithm, contentDigest: new Uint8Array(digest), signal: options.signal })
+  const signed = await signCms({ signer, algorithm, contentDigest: new Uint8Array(digest), signal: options.signal })
+  let der = signed.der
+  if (options.timestamp !== undefined) {
+    const { token } = await requestTimestamp(options.timestamp.url, {
+      data: signed.signatureValue,
+      hash,
+      timeoutMs: options.timestamp.timeoutMs,
+    })
+    der = addUnsignedAttribute(der, CMS_OIDS.signatureTimeStampToken, token)
+  }
   if (der.length > contentsSize) {
     throw new SceauError('INPUT_TOO_LARGE', `the CMS signature (${der.length} bytes) is larger than the ${contentsSize} bytes reserved`)
   }
@@ -117,7 +137,7 @@ export async function signPdfParts(input: Uint8Array, signer: Signer, options: S
  */
 export async function signPdf(input: Uint8Array, signer: Signer, options: SignPdfOptions = {}): Promise<SignPdfResult> {
   const { original, appended, byteRange } = await signPdfParts(input, signer, options)
-  return { pdf: new Uint8Array(Buffer.concat([original, appended])), byteRange }
+  return { pdf: Buffer.concat([original, appended]), byteRange }
 }
 
 function defaultAlgorithm(signer: Signer): SignatureAlgorithm {

@@ -6,6 +6,7 @@
  */
 
 import { createHash } from 'node:crypto'
+import { CMS_OIDS } from '../cms/oids.js'
 import { parseCms } from '../cms/parse.js'
 import { verifyCms } from '../cms/verify.js'
 import { SceauError } from '../errors.js'
@@ -15,6 +16,7 @@ import { certificateCheck, decide, type Indication, type SignatureCheck } from '
 import { describeCertificate } from '../x509/describe.js'
 import { dictOf, isName, isString } from './pdf/objects.js'
 import { readPdf, textOf, type PdfSignatureField } from './pdf/read-pdf.js'
+import { readTimestampToken, verifyTimestampToken } from './timestamp.js'
 
 /** The verdict on one PDF signature. */
 export interface PdfSignatureReport {
@@ -31,6 +33,8 @@ export interface PdfSignatureReport {
   readonly signer?: { readonly subject: string; readonly issuer: string; readonly serialNumber: string; readonly notAfter: string }
   /** /M: claimed, not proven without a time-stamp. */
   readonly signingTime?: string
+  /** ISO time proven by a valid signature time-stamp (PAdES B-T), when there is one. */
+  readonly timestamp?: string
   readonly reason?: string
   readonly location?: string
   readonly checks: readonly SignatureCheck[]
@@ -188,6 +192,15 @@ async function verifyField(
     })
   }
 
+  // B-T: a valid signature time-stamp proves the signature existed at its genTime; the signer certificate is
+  // then judged at that time (ETSI EN 319 102-1 §5.6.2.1, POE from the time-stamp).
+  let provenAt: Date | undefined
+  const timestamp = verification.cms.signer.unsignedAttributes.find((attribute) => attribute.oid === CMS_OIDS.signatureTimeStampToken)
+  const token = timestamp?.values[0]
+  if (token !== undefined) {
+    provenAt = await checkTimestamp(token, verification.cms.signer.signatureValue, options, checks)
+  }
+
   const certificate = verification.signerCertificate
   let certificateReport: CertificateReport | undefined
   let signer: PdfSignatureReport['signer']
@@ -203,13 +216,67 @@ async function verifyField(
     signer = { subject: info.subject, issuer: info.issuer, serialNumber: info.serialNumber, notAfter: info.notAfter.toISOString() }
     certificateReport = await checkCertificate(certificate, {
       ...options,
-      at: options.at ?? new Date(),
+      at: provenAt ?? options.at ?? new Date(),
       profile: options.profile ?? 'rgs2-signature',
       intermediates: [...(options.intermediates ?? []), ...verification.cms.certificates.filter((other) => other !== certificate)],
     })
     checks.push(certificateCheck(certificateReport, pdfDateToIso(base.signingTime)))
   }
-  return { ...base, ...decide(checks), signer, checks, certificate: certificateReport }
+  return { ...base, ...decide(checks), signer, timestamp: provenAt?.toISOString(), checks, certificate: certificateReport }
+}
+
+/** Checks a signature time-stamp token; returns its time when it proves one (valid token, trusted TSA). */
+async function checkTimestamp(
+  token: Uint8Array,
+  signatureValue: Uint8Array,
+  options: VerifyPdfOptions,
+  checks: SignatureCheck[],
+): Promise<Date | undefined> {
+  let info: ReturnType<typeof readTimestampToken>
+  try {
+    info = readTimestampToken(token)
+  } catch (err) {
+    if (!(err instanceof SceauError)) throw err
+    checks.push({ id: 'timestamp', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: `signature time-stamp: ${err.message}` })
+    return undefined
+  }
+  const failed = verifyTimestampToken(token, signatureValue).filter((check) => check.status !== 'pass')
+  if (failed.length > 0) {
+    checks.push({
+      id: 'timestamp',
+      status: 'fail',
+      subIndication: 'FORMAT_FAILURE',
+      reason: `signature time-stamp of ${info.genTime.toISOString()}: ${failed.map((check) => check.reason).join('; ')}`,
+    })
+    return undefined
+  }
+  if (info.tsaCertificate === undefined) {
+    checks.push({
+      id: 'timestamp',
+      status: 'indeterminate',
+      subIndication: 'NO_CERTIFICATE_CHAIN_FOUND',
+      reason: 'the time-stamp token carries no TSA certificate',
+    })
+    return undefined
+  }
+  const tsa = await checkCertificate(info.tsaCertificate, { ...options, at: info.genTime, profile: 'none' })
+  if (tsa.indication !== 'TOTAL_PASSED') {
+    const why =
+      tsa.checks.find((check) => check.status === 'fail' || check.status === 'indeterminate')?.reason ?? tsa.subIndication ?? tsa.indication
+    checks.push({
+      id: 'timestamp',
+      status: 'indeterminate',
+      subIndication: tsa.subIndication ?? 'NO_CERTIFICATE_CHAIN_FOUND',
+      reason: `signature time-stamp of ${info.genTime.toISOString()} by ${tsa.certificate.subject}: ${why}`,
+    })
+    return undefined
+  }
+  checks.push({
+    id: 'timestamp',
+    status: 'pass',
+    reason: `signature time-stamped at ${info.genTime.toISOString()} by ${tsa.certificate.subject}`,
+  })
+  return info.genTime
 }
 
 /** `D:YYYYMMDDHHmmSS+HH'mm'` (the /M form) as ISO 8601, or undefined. */

@@ -126,7 +126,15 @@ export async function checkCertificate(certificate: Uint8Array, options: CheckCe
   checks.push(...revocation.checks)
 
   const qualification = qualifyCertificate(certificate, { trustedLists: options.trustedLists, at })
-  checks.push(...qualification.checks)
+  // What the certificate is (qualified or not) is a fact; whether that is acceptable is the profile's call, made
+  // by its own check: a non-qualified TSA or RGS** certificate is not a failure under a profile that allows it.
+  checks.push(
+    ...qualification.checks.map((check) =>
+      check.status === 'fail'
+        ? { ...check, status: 'warning' as const, reason: `${check.reason} (the profile decides whether this matters)` }
+        : check,
+    ),
+  )
   checks.push(...evaluateProfile(profile, { certificate, qualification, at, acceptedPolicyOids: options.acceptedPolicyOids }))
 
   const status = worst(checks)

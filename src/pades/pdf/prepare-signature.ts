@@ -180,7 +180,7 @@ export function prepareSignature(input: Uint8Array, options: PrepareSignatureOpt
     contentsStart: lt + 1,
     contentsEnd: gt,
     get pdf(): Uint8Array {
-      return new Uint8Array(Buffer.concat([input, appended]))
+      return Buffer.concat([input, appended])
     },
   }
 }
