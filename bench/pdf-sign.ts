@@ -12,7 +12,7 @@
 // own maxRSS, which includes what it inherited from the parent at fork.
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { X509Certificate, createPrivateKey } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -20,7 +20,7 @@ import { plainAddPlaceholder } from '@signpdf/placeholder-plain'
 import { SignPdf } from '@signpdf/signpdf'
 import { P12Signer } from '@signpdf/signer-p12'
 import 'reflect-metadata'
-import { signPdf } from '../src/pades/sign-pdf.js'
+import { signPdfParts } from '../src/pades/sign-pdf.js'
 import { KeySigner } from '../src/signer/key-signer.js'
 import { makePdf } from './pdf-input.js'
 
@@ -40,15 +40,21 @@ const GNU_TIME = '/usr/bin/time'
 const BASELINE = '@signpdf'
 const SIGNED_FIELDS = { reason: 'Délibération n° 2026-042', location: 'Nice', contactInfo: 'mairie@example.fr', name: 'Signataire de banc' }
 
-// sceau as its TSDoc example shows it: the original bytes are kept, one revision carrying the signature is built and
-// appended, and signPdf hands back the two as one buffer, which is what a caller writing one file wants.
+// sceau as `sceau sign-pdf` runs it: the original bytes are kept, one revision carrying the signature is built, and
+// the two are written one after the other (signPdfParts), so the file is never copied in memory.
 const sceau: Contestant = {
   name: 'sceau',
   async run(file, keys, outFile) {
     const key = new Uint8Array(createPrivateKey(keys.keyPem).export({ format: 'der', type: 'pkcs8' }))
     const signer = KeySigner.fromPkcs8({ key, certificate: new Uint8Array(new X509Certificate(keys.certPem).raw) })
-    const { pdf } = await signPdf(readFileSync(file), signer, SIGNED_FIELDS)
-    writeFileSync(outFile, pdf)
+    const { original, appended } = await signPdfParts(readFileSync(file), signer, SIGNED_FIELDS)
+    const fd = openSync(outFile, 'w')
+    try {
+      writeSync(fd, original)
+      writeSync(fd, appended)
+    } finally {
+      closeSync(fd)
+    }
   },
 }
 
