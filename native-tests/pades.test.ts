@@ -8,6 +8,7 @@ import { main } from '../src/cli/main.js'
 import type { SoftHsm } from '../src/testing/softhsm.js'
 import { startTestTsa } from '../src/testing/tsa.js'
 import { captureIo } from './capture-io.js'
+import { makeAgentP12, trustTestPki } from './test-pki-files.js'
 import { createTestTokens, PIN_A } from './tokens-fixture.js'
 
 // PAdES signatures made by sceau, judged by tools nobody here wrote: poppler's pdfsig, qpdf and OpenSSL's cms.
@@ -83,27 +84,7 @@ beforeAll(() => {
   hsm = createTestTokens()
   dir = mkdtempSync(join(tmpdir(), 'sceau-pades-test-'))
   writeFileSync(join(dir, 'bundle.pem'), readFileSync(pki('root.pem'), 'utf8') + readFileSync(pki('intermediate.pem'), 'utf8'))
-  const keyPem = join(dir, 'agent.key.pem')
-  execFileSync('openssl', ['pkey', '-inform', 'der', '-in', pki('signature-rsa2048.key.der'), '-out', keyPem])
-  p12 = join(dir, 'agent.p12')
-  execFileSync(
-    'openssl',
-    [
-      'pkcs12',
-      '-export',
-      '-inkey',
-      keyPem,
-      '-in',
-      pki('signature-rsa2048.cert.pem'),
-      '-certfile',
-      pki('intermediate.pem'),
-      '-out',
-      p12,
-      '-passout',
-      'env:P',
-    ],
-    { env: { ...process.env, P: P12_PASSWORD } },
-  )
+  p12 = makeAgentP12(dir, P12_PASSWORD)
 })
 
 afterAll(() => {
@@ -138,17 +119,7 @@ describe('sceau sign-pdf, judged by pdfsig, qpdf and openssl cms', () => {
     expect(pdfsig(twice)).toEqual(['Signature is Valid.', 'Signature is Valid.'])
     expect(qpdfCheck(twice)).toBe(true)
     expect(opensslVerdicts(twice)).toEqual([true, true])
-    const trust = [
-      '--trust',
-      pki('root.pem'),
-      '--intermediates',
-      pki('intermediate.pem'),
-      '--crl',
-      pki('crl.der'),
-      '--crl',
-      pki('root-crl.der'),
-      '--no-crl-fetch',
-    ]
+    const trust = trustTestPki()
     const verified = await sceau(['verify', twice, ...trust, '--json'])
     expect(verified.code, verified.stdout).toBe(0)
     const report = JSON.parse(verified.stdout) as { files: { signatures: { indication: string; coversWholeDocument: boolean }[] }[] }
@@ -189,17 +160,7 @@ describe('sceau sign-pdf, judged by pdfsig, qpdf and openssl cms', () => {
       expect(tsa.requests).toBe(1)
       expect(pdfsig(out)).toEqual(['Signature is Valid.'])
       expect(opensslVerdicts(out)).toEqual([true])
-      const trust = [
-        '--trust',
-        pki('root.pem'),
-        '--intermediates',
-        pki('intermediate.pem'),
-        '--crl',
-        pki('crl.der'),
-        '--crl',
-        pki('root-crl.der'),
-        '--no-crl-fetch',
-      ]
+      const trust = trustTestPki()
       const verified = await sceau(['verify', out, ...trust, '--json'])
       expect(verified.code, verified.stdout).toBe(0)
       const signature = JSON.parse(verified.stdout).files[0].signatures[0]

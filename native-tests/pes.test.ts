@@ -1,12 +1,13 @@
 import 'reflect-metadata'
-import { execFileSync, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../src/cli/main.js'
 import type { SoftHsm } from '../src/testing/softhsm.js'
 import { captureIo } from './capture-io.js'
+import { makeAgentP12, trustTestPki } from './test-pki-files.js'
 import { createTestTokens, PIN_A } from './tokens-fixture.js'
 
 // Signatures made by sceau are checked by xmlsec1, which nobody here wrote; sceau's own verifier comes second.
@@ -21,7 +22,6 @@ const SIGNATURE_ELEMENT = /<([\w.-]+:)?Signature[\s>][\s\S]*?<\/\1Signature>/g
 let hsm: SoftHsm
 let dir: string
 let p12: string
-const pki = (name: string): string => join(inject('pkiDir'), name)
 const PIN_ENV = { MAIRIE_PIN: PIN_A }
 const P12_PASSWORD = 'p12-secret-4417'
 
@@ -93,17 +93,7 @@ function xmlsec1(file: string, idAttrs: string[]): Array<{ id: string; ok: boole
 }
 
 async function verify(file: string, ...extra: string[]): Promise<{ code: number; report: VerifyReport }> {
-  const trust = [
-    '--trust',
-    pki('root.pem'),
-    '--intermediates',
-    pki('intermediate.pem'),
-    '--crl',
-    pki('crl.der'),
-    '--crl',
-    pki('root-crl.der'),
-  ]
-  const { code, stdout, stderr } = await sceau(['verify', file, ...trust, '--no-crl-fetch', '--json', ...extra])
+  const { code, stdout, stderr } = await sceau(['verify', file, ...trustTestPki(), '--json', ...extra])
   expect(stderr).toBe('')
   const parsed = JSON.parse(stdout) as { files: [VerifyReport] }
   return { code, report: parsed.files[0] }
@@ -128,28 +118,7 @@ const bordereauOf = (signature: VerifyReport['signatures'][number]): string | un
 beforeAll(() => {
   hsm = createTestTokens()
   dir = mkdtempSync(join(tmpdir(), 'sceau-pes-test-'))
-  const keyPem = join(dir, 'agent.key.pem')
-  execFileSync('openssl', ['pkey', '-inform', 'der', '-in', pki('signature-rsa2048.key.der'), '-out', keyPem])
-  p12 = join(dir, 'agent.p12')
-  execFileSync(
-    'openssl',
-    [
-      'pkcs12',
-      '-export',
-      '-inkey',
-      keyPem,
-      '-in',
-      pki('signature-rsa2048.cert.pem'),
-      '-certfile',
-      pki('intermediate.pem'),
-      '-out',
-      p12,
-      '-passout',
-      'env:P12_PASSWORD',
-    ],
-    { env: { ...process.env, P12_PASSWORD } },
-  )
-  rmSync(keyPem)
+  p12 = makeAgentP12(dir, P12_PASSWORD)
 })
 afterAll(() => {
   hsm.cleanup()

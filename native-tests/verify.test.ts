@@ -1,12 +1,13 @@
 import 'reflect-metadata'
-import { execFileSync, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DOMParser } from '@xmldom/xmldom'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../src/cli/main.js'
 import { captureIo } from './capture-io.js'
+import { makeAgentP12, trustTestPki } from './test-pki-files.js'
 
 // sceau's verdicts on real signed flows and real trusted lists, set against xmlsec1's on the same bytes.
 
@@ -19,18 +20,7 @@ const SIGNATURE_ELEMENT = /<([\w.-]+:)?Signature[\s>][\s\S]*?<\/\1Signature>/g
 const P12_PASSWORD = 'p12-verify-9931'
 
 let dir: string
-const pki = (name: string): string => join(inject('pkiDir'), name)
-const trust = (): string[] => [
-  '--trust',
-  pki('root.pem'),
-  '--intermediates',
-  pki('intermediate.pem'),
-  '--crl',
-  pki('crl.der'),
-  '--crl',
-  pki('root-crl.der'),
-  '--no-crl-fetch',
-]
+const trust = trustTestPki
 
 interface Check {
   id: string
@@ -182,15 +172,7 @@ describe('sceau verify against signature wrapping', () => {
   let signed: string
 
   beforeAll(async () => {
-    const keyPem = join(dir, 'agent.key.pem')
-    execFileSync('openssl', ['pkey', '-inform', 'der', '-in', pki('signature-rsa2048.key.der'), '-out', keyPem])
-    const p12 = join(dir, 'agent.p12')
-    execFileSync(
-      'openssl',
-      ['pkcs12', '-export', '-inkey', keyPem, '-in', pki('signature-rsa2048.cert.pem'), '-out', p12, '-passout', 'env:P12_PASSWORD'],
-      { env: { ...process.env, P12_PASSWORD } },
-    )
-    rmSync(keyPem)
+    const p12 = makeAgentP12(dir, P12_PASSWORD)
 
     // The real flow without its signature, with a second bordereau N10026.
     const flow = read(fixture('pes', PESALR2)).replace(SIGNATURE_ELEMENT, '')
