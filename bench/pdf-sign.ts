@@ -10,7 +10,7 @@
 // start-up excluded), best of the runs. Peak RSS is the largest of the runs of GNU time's %M on the node child; the
 // "node idle" row is that child doing nothing, the floor under every other figure. Without /usr/bin/time, the child's
 // own maxRSS, which includes what it inherited from the parent at fork.
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { X509Certificate, createPrivateKey } from 'node:crypto'
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -22,6 +22,7 @@ import { P12Signer } from '@signpdf/signer-p12'
 import 'reflect-metadata'
 import { signPdfParts } from '../src/pades/sign-pdf.js'
 import { KeySigner } from '../src/signer/key-signer.js'
+import { GNU_TIME, option, runChild as runChildProcess, type Outcome } from './child-process.js'
 import { makePdf } from './pdf-input.js'
 
 interface Keys {
@@ -36,7 +37,6 @@ interface Contestant {
 }
 
 const TIMEOUT_MS = 300_000
-const GNU_TIME = '/usr/bin/time'
 const BASELINE = '@signpdf'
 const SIGNED_FIELDS = { reason: 'Délibération n° 2026-042', location: 'Nice', contactInfo: 'mairie@example.fr', name: 'Signataire de banc' }
 
@@ -77,12 +77,6 @@ const idle: Contestant = {
 
 const contestants: Contestant[] = [signpdf, sceau, idle]
 
-interface Outcome {
-  seconds?: number
-  rssMb?: number
-  failure?: string
-}
-
 async function child(name: string, file: string, keyFile: string, certFile: string, p12File: string, outFile: string): Promise<void> {
   const contestant = contestants.find((c) => c.name === name)
   if (!contestant) throw new Error(`no contestant named ${name}`)
@@ -97,37 +91,7 @@ async function child(name: string, file: string, keyFile: string, certFile: stri
 }
 
 function runChild(name: string, args: string[]): Promise<Outcome> {
-  const nodeArgs = ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', name, ...args]
-  const peakFile = `${args.at(-1)}.peak`
-  const [command, commandArgs] = existsSync(GNU_TIME)
-    ? [GNU_TIME, ['-f', '%M', '-o', peakFile, process.execPath, ...nodeArgs]]
-    : [process.execPath, nodeArgs]
-  return new Promise((resolve) => {
-    const proc = spawn(command, commandArgs, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    let timedOut = false
-    const timer = setTimeout(() => {
-      timedOut = true
-      if (proc.pid) process.kill(-proc.pid, 'SIGKILL')
-    }, TIMEOUT_MS)
-    proc.on('close', (code) => {
-      clearTimeout(timer)
-      if (timedOut) return resolve({ failure: `timeout ${TIMEOUT_MS / 1000} s` })
-      const line = stdout.trim().split('\n').pop() ?? ''
-      if (code !== 0 || !line.startsWith('{')) {
-        const reason = stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 300)
-        return resolve({ failure: `exit ${code}: ${reason}` })
-      }
-      const report = JSON.parse(line) as { seconds: number; rssKb?: number }
-      const childKb = existsSync(peakFile) ? Number(readFileSync(peakFile, 'utf8').trim().split('\n').pop()) : undefined
-      rmSync(peakFile, { force: true })
-      const kb = report.rssKb ?? childKb
-      resolve({ seconds: report.seconds, rssMb: kb === undefined ? undefined : kb / 1024 })
-    })
-  })
+  return runChildProcess(fileURLToPath(import.meta.url), name, args, `${args.at(-1)}.peak`, TIMEOUT_MS)
 }
 
 // pdfsig exits 0 whatever it finds, so its words are what counts; qpdf exits 0 only without errors and warnings, and
@@ -140,11 +104,6 @@ function verify(outFile: string): string {
   if (qpdf.status === 0) return 'yes'
   const complaint = `${qpdf.stderr}${qpdf.stdout}`.split('\n').find((line) => /WARNING|ERROR|error/.test(line))
   return `no: qpdf exit ${qpdf.status}${complaint ? `, ${complaint.split(': ').pop()}` : ''}`
-}
-
-function option(name: string): string | undefined {
-  const at = process.argv.indexOf(name)
-  return at < 0 ? undefined : process.argv[at + 1]
 }
 
 function makeKeys(dir: string): { keyFile: string; certFile: string; p12File: string } {

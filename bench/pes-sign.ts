@@ -10,7 +10,7 @@
 // that child doing nothing), of the tool itself for a contestant that hands the work to an external program through
 // `runTool` (the ~100 MB of the idle node+tsx child would otherwise hide the tool's figure). Without /usr/bin/time,
 // the child's own maxRSS, which includes what it inherited from the parent at fork.
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { X509Certificate, createHash, createPrivateKey, webcrypto } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -21,6 +21,7 @@ import * as xadesjs from 'xadesjs'
 import 'reflect-metadata'
 import { KeySigner } from '../src/signer/key-signer.js'
 import { signPesFile } from '../src/xades/sign-pes.js'
+import { GNU_TIME, option, runChild as runChildProcess, type Outcome } from './child-process.js'
 import { PES_ROOT_ID, writePesFlow } from './pes-flow.js'
 
 interface Contestant {
@@ -29,7 +30,6 @@ interface Contestant {
 }
 
 const TIMEOUT_MS = 120_000
-const GNU_TIME = '/usr/bin/time'
 const XADES_111 = 'http://uri.etsi.org/01903/v1.1.1#'
 // Helios policy of research/pes.md §1.6, so the SignedProperties weigh what they weigh in production.
 const POLICY = {
@@ -190,12 +190,6 @@ const idle: Contestant = {
 
 const contestants: Contestant[] = [sceau, xmlsec1, xadesjsContestant, idle]
 
-interface Outcome {
-  seconds?: number
-  rssMb?: number
-  failure?: string
-}
-
 async function child(name: string, file: string, keyFile: string, certFile: string, outFile: string): Promise<void> {
   const contestant = contestants.find((c) => c.name === name)
   if (!contestant) throw new Error(`no contestant named ${name}`)
@@ -211,38 +205,7 @@ async function child(name: string, file: string, keyFile: string, certFile: stri
 }
 
 function runChild(name: string, args: string[]): Promise<Outcome> {
-  const nodeArgs = ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', name, ...args]
-  const peakFile = `${args[3]}.peak`
-  const [command, commandArgs] = existsSync(GNU_TIME)
-    ? [GNU_TIME, ['-f', '%M', '-o', peakFile, process.execPath, ...nodeArgs]]
-    : [process.execPath, nodeArgs]
-  return new Promise((resolve) => {
-    // Own process group, so a timeout also kills the tool the child spawned.
-    const proc = spawn(command, commandArgs, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    let timedOut = false
-    const timer = setTimeout(() => {
-      timedOut = true
-      if (proc.pid) process.kill(-proc.pid, 'SIGKILL')
-    }, TIMEOUT_MS)
-    proc.on('close', (code) => {
-      clearTimeout(timer)
-      if (timedOut) return resolve({ failure: `timeout ${TIMEOUT_MS / 1000} s` })
-      const line = stdout.trim().split('\n').pop() ?? ''
-      if (code !== 0 || !line.startsWith('{')) {
-        const reason = stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 300)
-        return resolve({ failure: `exit ${code}: ${reason}` })
-      }
-      const report = JSON.parse(line) as { seconds: number; rssKb?: number }
-      const childKb = existsSync(peakFile) ? Number(readFileSync(peakFile, 'utf8').trim().split('\n').pop()) : undefined
-      rmSync(peakFile, { force: true })
-      const kb = report.rssKb ?? childKb
-      resolve({ seconds: report.seconds, rssMb: kb === undefined ? undefined : kb / 1024 })
-    })
-  })
+  return runChildProcess(fileURLToPath(import.meta.url), name, args, `${args[3]}.peak`, TIMEOUT_MS)
 }
 
 function verify(outFile: string): boolean {
@@ -252,11 +215,6 @@ function verify(outFile: string): boolean {
   } catch {
     return false
   }
-}
-
-function option(name: string): string | undefined {
-  const at = process.argv.indexOf(name)
-  return at < 0 ? undefined : process.argv[at + 1]
 }
 
 async function main(): Promise<void> {
