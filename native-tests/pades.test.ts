@@ -171,6 +171,58 @@ describe('sceau sign-pdf, judged by pdfsig, qpdf and openssl cms', () => {
     }
   })
 
+  it('B-LT: the chain and CRLs go into a DSS revision; sceau verify then needs only the root, pdfsig and qpdf still agree', async () => {
+    const tsa = await startTestTsa({
+      certificatePem: readFileSync(pki('tsa-rsa2048.cert.pem'), 'utf8'),
+      keyDer: new Uint8Array(readFileSync(pki('tsa-rsa2048.key.der'))),
+      chainPem: readFileSync(pki('intermediate.pem'), 'utf8'),
+    })
+    try {
+      const out = join(dir, 'b-lt.pdf')
+      const lt = [
+        '--level',
+        'B-LT',
+        '--tsa',
+        tsa.url,
+        '--trust',
+        pki('root.pem'),
+        '--crl',
+        pki('crl.der'),
+        '--crl',
+        pki('root-crl.der'),
+        '--no-crl-fetch',
+      ]
+      const run = await sceau(['sign-pdf', POLICY_PDF, '--out', out, ...tokenKey('Signature RSA'), ...lt])
+      expect(run.code, run.stderr).toBe(0)
+      expect(pdfsig(out)).toEqual(['Signature is Valid.'])
+      expect(qpdfCheck(out)).toBe(true)
+      expect(readFileSync(out).toString('latin1')).toContain('/DSS')
+      // No intermediates, no CRLs given: what validation needs comes from the file itself.
+      const verified = await sceau(['verify', out, '--trust', pki('root.pem'), '--no-crl-fetch', '--json'])
+      expect(verified.code, verified.stdout).toBe(0)
+      const signature = JSON.parse(verified.stdout).files[0].signatures[0]
+      expect(signature).toMatchObject({ indication: 'TOTAL_PASSED', coversWholeDocument: false })
+      expect(signature.checks).toContainEqual(expect.objectContaining({ id: 'pdf.dss', status: 'pass' }))
+
+      const missing = await sceau([
+        'sign-pdf',
+        POLICY_PDF,
+        '--out',
+        join(dir, 'b-lt-missing.pdf'),
+        ...tokenKey('Signature RSA'),
+        '--level',
+        'B-LT',
+        '--tsa',
+        tsa.url,
+        '--no-crl-fetch',
+      ])
+      expect(missing.code).toBe(2)
+      expect(missing.stderr).toContain('LT_DATA_MISSING')
+    } finally {
+      await tsa.close()
+    }
+  })
+
   it('refuses an encrypted PDF with a clear error and writes nothing', async () => {
     const encrypted = join(dir, 'encrypted.pdf')
     execFileSync('qpdf', ['--encrypt', 'user', 'owner', '256', '--', POLICY_PDF, encrypted])

@@ -49,6 +49,7 @@ export type SceauErrorCode =
   | 'PES_INFO_DEMATERIALISEE'
   | 'ALREADY_SIGNED'
   | 'PDF_ENCRYPTED'
+  | 'LT_DATA_MISSING'
   // services
   | 'TIMESTAMP_FAILED'
 

@@ -1,15 +1,17 @@
 import { readFile } from 'node:fs/promises'
 import { writeAtomically } from '../atomic-write.js'
 import { SceauError } from '../errors.js'
+import { extendToLt } from '../pades/extend-lt.js'
 import { signPdfParts, type SignPdfOptions } from '../pades/sign-pdf.js'
 import { parseCommand } from './args.js'
 import type { CommandIo } from './io.js'
 import { OUTPUT_OPTIONS, signFiles } from './sign-files.js'
 import { SIGNER_OPTIONS, SIGNER_USAGE } from './signer-options.js'
+import { readCertificateFile, readInput } from './trust-options.js'
 
 const USAGE =
   `sceau sign-pdf IN.pdf... (--out OUT.pdf | --out-dir DIR) ${SIGNER_USAGE} [--reason TEXT] [--location TEXT] [--contact TEXT] ` +
-  '[--name TEXT] [--tsa URL] [--level B-B|B-T] [--visible PAGE,X,Y,W,H] [--json]'
+  '[--name TEXT] [--tsa URL] [--level B-B|B-T|B-LT [--trust PEM]... [--crl CRL]... [--no-crl-fetch] [--ocsp]] [--visible PAGE,X,Y,W,H] [--json]'
 
 /** `sceau sign-pdf`: PAdES B-B signatures, added as incremental updates. */
 export async function signPdfCommand(argv: string[], io: CommandIo): Promise<number> {
@@ -25,13 +27,28 @@ export async function signPdfCommand(argv: string[], io: CommandIo): Promise<num
       visible: { type: 'string' },
       tsa: { type: 'string' },
       level: { type: 'string' },
+      trust: { type: 'string', multiple: true },
+      crl: { type: 'string', multiple: true },
+      'no-crl-fetch': { type: 'boolean' },
+      ocsp: { type: 'boolean' },
     },
     USAGE,
   )
   const level = values.level ?? (values.tsa === undefined ? 'B-B' : 'B-T')
-  if (level !== 'B-B' && level !== 'B-T') throw new SceauError('USAGE', `--level ${level}: this version makes B-B and B-T signatures`)
-  if (level === 'B-T' && values.tsa === undefined)
-    throw new SceauError('USAGE', '--level B-T needs --tsa URL (an RFC 3161 time-stamping authority)')
+  if (level !== 'B-B' && level !== 'B-T' && level !== 'B-LT') throw new SceauError('USAGE', `--level ${level}: one of B-B, B-T, B-LT`)
+  if (level !== 'B-B' && values.tsa === undefined) {
+    throw new SceauError('USAGE', `--level ${level} needs --tsa URL (an RFC 3161 time-stamping authority)`)
+  }
+  // B-LT: what a verifier needs later (chains, CRLs, OCSP responses) goes into a DSS revision after the signature.
+  const lt =
+    level === 'B-LT'
+      ? {
+          trustedCertificates: (await Promise.all((values.trust ?? []).map(readCertificateFile))).flat(),
+          crls: await Promise.all((values.crl ?? []).map(readInput)),
+          fetch: values['no-crl-fetch'] !== true,
+          ocsp: values.ocsp === true,
+        }
+      : undefined
   if (level === 'B-B' && values.tsa !== undefined) throw new SceauError('USAGE', '--tsa makes a B-T signature; drop --level B-B')
   const options: SignPdfOptions = {
     timestamp: values.tsa === undefined ? undefined : { url: values.tsa },
@@ -49,9 +66,20 @@ export async function signPdfCommand(argv: string[], io: CommandIo): Promise<num
       throw new SceauError('FILE_NOT_FOUND', `cannot read "${input}"`, { cause, details: { file: input } })
     }
     const { original, appended, byteRange } = await signPdfParts(bytes, signer, options)
+    let dss: Uint8Array | undefined
+    if (lt !== undefined) {
+      const extended = await extendToLt(Buffer.concat([original, appended]), lt)
+      if (extended.missing.length > 0) {
+        throw new SceauError('LT_DATA_MISSING', `no revocation data for ${extended.missing.join('; ')}: give --crl, or allow fetching`, {
+          details: { file: input },
+        })
+      }
+      dss = extended.appended
+    }
     await writeAtomically(output, (write) => {
       write(original)
       write(appended)
+      if (dss !== undefined) write(dss)
     })
     return { lines: [`signed ${input} → ${output} (PAdES ${level}, ${appended.length} bytes appended)`], json: { byteRange } }
   })

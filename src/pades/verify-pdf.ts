@@ -14,6 +14,7 @@ import { checkCertificate, type CertificateReport, type CheckCertificateOptions 
 import type { ProfileName } from '../policy/profiles.js'
 import { certificateCheck, decide, type Indication, type SignatureCheck } from '../policy/signature-verdict.js'
 import { describeCertificate } from '../x509/describe.js'
+import { readDss } from './pdf/dss.js'
 import { dictOf, isName, isString } from './pdf/objects.js'
 import { readPdf, textOf, type PdfSignatureField } from './pdf/read-pdf.js'
 import { readTimestampToken, verifyTimestampToken } from './timestamp.js'
@@ -74,8 +75,25 @@ export interface VerifyPdfOptions extends Omit<CheckCertificateOptions, 'at' | '
 export async function verifyPdf(input: Uint8Array, options: VerifyPdfOptions = {}): Promise<PdfVerificationReport> {
   const pdf = readPdf(input)
   const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength)
+  const dss = readDss(pdf)
+  // PAdES B-LT: the validation data stored in the PDF joins what the caller gave, so no network is needed.
+  const effective: VerifyPdfOptions = dss
+    ? {
+        ...options,
+        intermediates: [...(options.intermediates ?? []), ...dss.certificates],
+        revocation: { ...options.revocation, crls: [...(options.revocation?.crls ?? []), ...dss.crls] },
+      }
+    : options
+  const dssCheck: SignatureCheck | undefined = dss && {
+    id: 'pdf.dss',
+    status: 'pass',
+    reason: `DSS with ${dss.certificates.length} certificates, ${dss.crls.length} CRLs, ${dss.ocsps.length} OCSP responses`,
+  }
   const signatures: PdfSignatureReport[] = []
-  for (const field of pdf.signatures) signatures.push(await verifyField(bytes, pdf.getObject.bind(pdf), field, options))
+  for (const field of pdf.signatures) {
+    const report = await verifyField(bytes, pdf.getObject.bind(pdf), field, effective)
+    signatures.push(dssCheck ? { ...report, checks: [...report.checks, dssCheck] } : report)
+  }
   const checks: SignatureCheck[] =
     signatures.length === 0
       ? [{ id: 'pdf.signed', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: 'the PDF has no signature' }]

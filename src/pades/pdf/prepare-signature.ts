@@ -1,12 +1,12 @@
 // Appends an incremental update (§7.5.6) that adds an empty signature: the /Sig dictionary with a zero-filled
 // /Contents and its final /ByteRange, the merged field and widget, the page and AcroForm that now point to them,
-// and a cross-reference section of the same kind as the file's last one. The original bytes are left untouched,
+// and a cross-reference section of the same kind as the file's last one (revision.ts). The original bytes are left untouched,
 // which is what lets earlier signatures keep verifying.
 
-import { createHash } from 'node:crypto'
 import { SceauError } from '../../errors.js'
-import { type PdfDict, type PdfObject, type PdfRef, isInteger, isRef, isString, pdfDict, pdfName, pdfRef } from './objects.js'
+import { type PdfRef, isInteger, isRef, pdfDict, pdfName, pdfRef } from './objects.js'
 import { readPdf } from './read-pdf.js'
+import { type RevisionObject, revisionId, writeRevision } from './revision.js'
 import { pdfDate, pdfTextString, serializeName, serializeObject } from './serialize.js'
 
 export interface PrepareSignatureOptions {
@@ -84,7 +84,7 @@ export function prepareSignature(input: Uint8Array, options: PrepareSignatureOpt
   const height = Math.abs(rect[3] - rect[1])
   const appearanceRef = width > 0 && height > 0 ? pdfRef(next++) : undefined
 
-  const objects = new Map<number, { gen: number; body: string }>()
+  const objects = new Map<number, RevisionObject>()
   const put = (ref: PdfRef, body: string): void => void objects.set(ref.num, { gen: ref.gen, body })
 
   put(sigRef, signatureDictionary(options))
@@ -135,35 +135,11 @@ export function prepareSignature(input: Uint8Array, options: PrepareSignatureOpt
     put(doc.rootRef, serializeObject(catalog))
   }
 
-  const last = input[input.length - 1]
-  let revision = last === 0x0a || last === 0x0d ? '' : '\n'
-  const offsets = new Map<number, { offset: number; gen: number }>()
-  let sigOffset = 0
-  for (const [num, { gen, body }] of [...objects].sort(([a], [b]) => a - b)) {
-    const offset = input.length + revision.length
-    offsets.set(num, { offset, gen })
-    if (num === sigRef.num) sigOffset = offset
-    revision += `${num} ${gen} obj\n${body}\nendobj\n`
-  }
-
-  const trailer = pdfDict([['Size', next]])
-  trailer.entries.set('Root', doc.rootRef)
-  if (doc.infoRef) trailer.entries.set('Info', doc.infoRef)
-  trailer.entries.set('ID', fileId(doc.trailer, input, options.signingTime, fieldName))
-  trailer.entries.set('Prev', doc.startxref)
-  const xrefOffset = input.length + revision.length
-  if (doc.lastSection === 'table') {
-    revision += `${xrefTable(offsets)}trailer\n${serializeObject(trailer)}\n`
-  } else {
-    const xrefRef = pdfRef(next++)
-    trailer.entries.set('Size', next)
-    offsets.set(xrefRef.num, { offset: xrefOffset, gen: 0 })
-    revision += xrefStream(xrefRef, offsets, trailer)
-  }
-  revision += `startxref\n${xrefOffset}\n%%EOF\n`
-
-  // Only the new revision is built: a 100 MB scan is never copied, the caller streams input then revision.
-  const appended = Buffer.from(revision, 'latin1')
+  const { appended, offsets } = writeRevision(doc, objects, {
+    size: next,
+    id: revisionId(doc.trailer, input, `${options.signingTime.toISOString()} ${fieldName}`),
+  })
+  const sigOffset = offsets.get(sigRef.num) ?? 0
   const total = input.length + appended.length
 
   const sigBody = objects.get(sigRef.num)?.body ?? ''
@@ -208,66 +184,4 @@ function signatureDictionary(options: PrepareSignatureOptions): string {
   ]
   for (const [key, text] of optional) if (text !== undefined) parts.push(`/${key} ${serializeObject(pdfTextString(text))}`)
   return `<<${parts.join(' ')}>>`
-}
-
-// The first ID names the document across revisions and is kept; the second changes with every revision (§14.4).
-function fileId(trailer: PdfDict, input: Uint8Array, signingTime: Date, fieldName: string): PdfObject {
-  const id = trailer.entries.get('ID')
-  const first = Array.isArray(id) && isString(id[0]) ? id[0].bytes : undefined
-  const hash = createHash('md5')
-  hash.update(input.subarray(Math.max(0, input.length - 4096)))
-  hash.update(`${input.length} ${signingTime.toISOString()} ${fieldName}`)
-  const second = new Uint8Array(hash.digest())
-  return [
-    { kind: 'string', bytes: first ?? second, hex: true },
-    { kind: 'string', bytes: second, hex: true },
-  ]
-}
-
-function runs(nums: number[]): [number, number[]][] {
-  const out: [number, number[]][] = []
-  for (const num of nums.sort((a, b) => a - b)) {
-    const current = out[out.length - 1]
-    if (current && current[0] + current[1].length === num) current[1].push(num)
-    else out.push([num, [num]])
-  }
-  return out
-}
-
-function xrefTable(offsets: ReadonlyMap<number, { offset: number; gen: number }>): string {
-  let table = 'xref\n'
-  for (const [start, nums] of runs([...offsets.keys()])) {
-    table += `${start} ${nums.length}\n`
-    for (const num of nums) {
-      const entry = offsets.get(num) ?? { offset: 0, gen: 0 }
-      // Each entry is exactly 20 bytes, ending in CR LF (§7.5.4).
-      table += `${String(entry.offset).padStart(10, '0')} ${String(entry.gen).padStart(5, '0')} n\r\n`
-    }
-  }
-  return table
-}
-
-function xrefStream(ref: PdfRef, offsets: ReadonlyMap<number, { offset: number; gen: number }>, trailer: PdfDict): string {
-  const maxOffset = Math.max(...[...offsets.values()].map((entry) => entry.offset))
-  let offsetWidth = 1
-  while (maxOffset >= 2 ** (8 * offsetWidth)) offsetWidth++
-  const index: number[] = []
-  const rows: number[] = []
-  for (const [start, nums] of runs([...offsets.keys()])) {
-    index.push(start, nums.length)
-    for (const num of nums) {
-      const entry = offsets.get(num) ?? { offset: 0, gen: 0 }
-      rows.push(1)
-      for (let b = offsetWidth - 1; b >= 0; b--) rows.push(Math.floor(entry.offset / 2 ** (8 * b)) & 0xff)
-      rows.push((entry.gen >> 8) & 0xff, entry.gen & 0xff)
-    }
-  }
-  const dict = pdfDict([
-    ['Type', pdfName('XRef')],
-    ['W', [1, offsetWidth, 2]],
-    ['Index', index],
-  ])
-  for (const [key, value] of trailer.entries) dict.entries.set(key, value)
-  dict.entries.set('Length', rows.length)
-  return `${ref.num} ${ref.gen} obj\n${serializeObject(dict)}\nstream\n${Buffer.from(rows).toString('latin1')}\nendstream\nendobj\n`
 }
