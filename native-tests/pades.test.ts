@@ -223,6 +223,51 @@ describe('sceau sign-pdf, judged by pdfsig, qpdf and openssl cms', () => {
     }
   })
 
+  it('--visible and --certify 2: a drawn stamp pdftotext reads, a certification sceau verify reports; a co-signature keeps both valid', async () => {
+    const certified = join(dir, 'certified.pdf')
+    const run = await sceau([
+      'sign-pdf',
+      POLICY_PDF,
+      '--out',
+      certified,
+      ...tokenKey('Signature RSA'),
+      '--visible',
+      '1,20,720,180,60',
+      '--certify',
+      '2',
+      '--reason',
+      'Délibération n° 42',
+    ])
+    expect(run.code, run.stderr).toBe(0)
+    expect(execFileSync('pdftotext', ['-f', '1', '-l', '1', certified, '-'], { encoding: 'utf8' })).toMatch(/Signé par .*DUPONT-TEST/)
+    expect(pdfsig(certified)).toEqual(['Signature is Valid.'])
+    expect(qpdfCheck(certified)).toBe(true)
+
+    const cosigned = join(dir, 'certified-cosigned.pdf')
+    expect((await sceau(['sign-pdf', certified, '--out', cosigned, ...tokenKey('Signature EC')])).code).toBe(0)
+    expect(pdfsig(cosigned)).toEqual(['Signature is Valid.', 'Signature is Valid.'])
+    expect(qpdfCheck(cosigned)).toBe(true)
+    expect(opensslVerdicts(cosigned)).toEqual([true, true])
+    const verified = await sceau(['verify', cosigned, ...trustTestPki(), '--json'])
+    expect(verified.code, verified.stdout).toBe(0)
+    const report = JSON.parse(verified.stdout).files[0]
+    expect(report.signatures[0].certification).toEqual({ permissions: 2 })
+    expect(report.checks).toContainEqual(expect.objectContaining({ id: 'pdf.docmdp', status: 'pass' }))
+
+    const refused = await sceau([
+      'sign-pdf',
+      cosigned,
+      '--out',
+      join(dir, 'recertified.pdf'),
+      ...tokenKey('Signature EC'),
+      '--certify',
+      '1',
+    ])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain('only the first signature')
+    expect((await sceau(['sign-pdf', POLICY_PDF, '--out', join(dir, 'x.pdf'), ...tokenKey('Signature EC'), '--certify', '4'])).code).toBe(2)
+  })
+
   it('refuses an encrypted PDF with a clear error and writes nothing', async () => {
     const encrypted = join(dir, 'encrypted.pdf')
     execFileSync('qpdf', ['--encrypt', 'user', 'owner', '256', '--', POLICY_PDF, encrypted])

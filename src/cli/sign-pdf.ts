@@ -11,7 +11,7 @@ import { readCertificateFile, readInput } from './trust-options.js'
 
 const USAGE =
   `sceau sign-pdf IN.pdf... (--out OUT.pdf | --out-dir DIR) ${SIGNER_USAGE} [--reason TEXT] [--location TEXT] [--contact TEXT] ` +
-  '[--name TEXT] [--tsa URL] [--level B-B|B-T|B-LT [--trust PEM]... [--crl CRL]... [--no-crl-fetch] [--ocsp]] [--visible PAGE,X,Y,W,H] [--json]'
+  '[--name TEXT] [--tsa URL] [--level B-B|B-T|B-LT [--trust PEM]... [--crl CRL]... [--no-crl-fetch] [--ocsp]] [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--json]'
 
 /** `sceau sign-pdf`: PAdES B-B signatures, added as incremental updates. */
 export async function signPdfCommand(argv: string[], io: CommandIo): Promise<number> {
@@ -25,6 +25,7 @@ export async function signPdfCommand(argv: string[], io: CommandIo): Promise<num
       contact: { type: 'string' },
       name: { type: 'string' },
       visible: { type: 'string' },
+      certify: { type: 'string' },
       tsa: { type: 'string' },
       level: { type: 'string' },
       trust: { type: 'string', multiple: true },
@@ -57,6 +58,7 @@ export async function signPdfCommand(argv: string[], io: CommandIo): Promise<num
     contactInfo: values.contact,
     name: values.name,
     ...visible(values.visible),
+    certify: certify(values.certify),
   }
   return signFiles(positionals, values, io, USAGE, async (input, output, signer) => {
     let bytes: Buffer
@@ -93,4 +95,10 @@ function visible(value: string | undefined): Pick<SignPdfOptions, 'page' | 'rect
     throw new SceauError('USAGE', '--visible takes PAGE,X,Y,WIDTH,HEIGHT (page from 1, points from the bottom left)')
   }
   return { page: page - 1, rect: [x, y, x + (width ?? 0), y + (height ?? 0)] }
+}
+
+function certify(value: string | undefined): SignPdfOptions['certify'] {
+  if (value === undefined) return undefined
+  if (value === '1' || value === '2' || value === '3') return Number(value) as 1 | 2 | 3
+  throw new SceauError('USAGE', '--certify takes 1 (no changes), 2 (form filling and signing) or 3 (also annotations)')
 }

@@ -8,6 +8,10 @@ import { KeySigner } from '../signer/key-signer.js'
 import { createTestPki, type TestPki } from '../testing/pki.js'
 import { startTestTsa } from '../testing/tsa.js'
 import { derToPem } from '../x509/pem.js'
+import { pdfDict, pdfName } from './pdf/objects.js'
+import { readPdf } from './pdf/read-pdf.js'
+import { revisionId, writeRevision } from './pdf/revision.js'
+import { serializeObject } from './pdf/serialize.js'
 import { signPdf } from './sign-pdf.js'
 import { verifyPdf } from './verify-pdf.js'
 
@@ -148,5 +152,107 @@ describe('signPdf then verifyPdf, on the shapes PDFs come in', () => {
   it('reports an unsigned PDF as TOTAL_FAILED', async () => {
     const report = await verify(new Uint8Array(readFileSync(POLICY_PDF)))
     expect(report).toMatchObject({ indication: 'TOTAL_FAILED', signatures: [] })
+  })
+})
+
+/** Page 1 rendered by pdftoppm at 50 dpi, as a PPM: whether every pixel of a box (in user space points) is white. */
+function whiteIn(pdf: Uint8Array, name: string, [x1, y1, x2, y2]: readonly [number, number, number, number]): boolean {
+  const file = join(dir, `${name}.pdf`)
+  writeFileSync(file, pdf)
+  execFileSync('pdftoppm', ['-r', '50', '-f', '1', '-l', '1', file, join(dir, name)])
+  const ppm = readFileSync(join(dir, `${name}-01.ppm`))
+  const [, width = 0, height = 0] = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(ppm.toString('latin1', 0, 32))?.map(Number) ?? []
+  const header = /^P6\s+\d+\s+\d+\s+255\s/.exec(ppm.toString('latin1', 0, 32))?.[0].length ?? 0
+  const scale = 50 / 72
+  const pageHeight = height / scale
+  for (let y = Math.floor((pageHeight - y2) * scale); y < Math.ceil((pageHeight - y1) * scale); y++) {
+    for (let x = Math.floor(x1 * scale); x < Math.ceil(x2 * scale) && x < width; x++) {
+      const at = header + 3 * (y * width + x)
+      if (ppm.subarray(at, at + 3).some((channel) => channel < 250)) return false
+    }
+  }
+  return true
+}
+
+describe('visible signatures', () => {
+  it('draws who signed, when, why and where inside the widget; pdftotext reads it, qpdf and pdfsig accept the file', async () => {
+    const input = new Uint8Array(readFileSync(POLICY_PDF))
+    // The blank top-left corner of the policy PDF's first page (612 × 792 pt).
+    const rect = [20, 720, 200, 780] as const
+    const elsewhere = [432, 720, 600, 790] as const
+    expect(whiteIn(input, 'unsigned', rect)).toBe(true)
+    const { pdf } = await signPdf(input, rsa, {
+      page: 0,
+      rect,
+      name: 'Jeanne Martin',
+      reason: 'Délibération n° 42',
+      location: 'Nice',
+      signingTime: new Date('2026-03-02T09:30:00Z'),
+    })
+    expect(whiteIn(pdf, 'visible', rect)).toBe(false)
+    expect(whiteIn(pdf, 'visible', elsewhere)).toBe(true)
+    const text = execFileSync('pdftotext', ['-f', '1', '-l', '1', join(dir, 'visible.pdf'), '-'], { encoding: 'utf8' })
+    expect(text).toContain('Signé par Jeanne Martin')
+    expect(text).toContain('Le 02/03/2026 09:30 UTC')
+    expect(text).toContain('Motif : Délibération n° 42')
+    expect(spawnSync('qpdf', ['--check', join(dir, 'visible.pdf')]).status).toBe(0)
+    expect(pdfsig(pdf, 'visible-pdfsig.pdf')).toEqual(['Signature is Valid.'])
+  })
+})
+
+describe('certification (DocMDP)', () => {
+  it('certify: 2 writes the DocMDP reference and /Perms; pdfsig and qpdf accept it, and a second signature keeps both valid', async () => {
+    const certified = (await signPdf(new Uint8Array(readFileSync(POLICY_PDF)), rsa, { certify: 2 })).pdf
+    const text = Buffer.from(certified).toString('latin1')
+    expect(text).toMatch(
+      /\/Reference \[<<\/Type \/SigRef \/TransformMethod \/DocMDP \/TransformParams <<\/Type \/TransformParams \/P 2 \/V \/1.2>>>>\]/,
+    )
+    expect(text).toMatch(/\/Perms <<\/DocMDP \d+ 0 R>>/)
+    // poppler 22.12's pdfsig says nothing of certification: it judges the signature as any other.
+    expect(pdfsig(certified, 'certified.pdf')).toEqual(['Signature is Valid.'])
+    expect(spawnSync('qpdf', ['--check', join(dir, 'certified.pdf')]).status).toBe(0)
+    const report = await verify(certified)
+    expect(report.signatures[0]).toMatchObject({ indication: 'TOTAL_PASSED', certification: { permissions: 2 } })
+    expect(report.checks).toContainEqual(expect.objectContaining({ id: 'pdf.docmdp', status: 'pass' }))
+
+    const twice = (await signPdf(certified, ec)).pdf
+    expect(pdfsig(twice, 'certified-twice.pdf')).toEqual(['Signature is Valid.', 'Signature is Valid.'])
+    const second = await verify(twice)
+    expect(second.indication).toBe('TOTAL_PASSED')
+    expect(second.signatures[1]?.certification).toBeUndefined()
+    expect(second.checks).toContainEqual(expect.objectContaining({ id: 'pdf.docmdp', status: 'pass' }))
+  })
+
+  it('refuses to certify a signed PDF and to sign one certified with no changes allowed', async () => {
+    const signed = (await signPdf(new Uint8Array(readFileSync(POLICY_PDF)), rsa)).pdf
+    await expect(signPdf(signed, ec, { certify: 2 })).rejects.toMatchObject({ code: 'USAGE', message: /only the first signature/ })
+    const locked = (await signPdf(new Uint8Array(readFileSync(POLICY_PDF)), rsa, { certify: 1 })).pdf
+    await expect(signPdf(locked, ec)).rejects.toMatchObject({ code: 'USAGE', message: /no changes allowed/ })
+  })
+
+  it('fails pdf.docmdp when a revision follows a certification that allows none', async () => {
+    const locked = (await signPdf(new Uint8Array(readFileSync(POLICY_PDF)), rsa, { certify: 1 })).pdf
+    const clean = await verify(locked)
+    expect(clean.signatures[0]?.certification).toEqual({ permissions: 1 })
+    expect(clean.indication).toBe('TOTAL_PASSED')
+
+    // Another tool's incremental update: the catalog rewritten with a new /Lang.
+    const doc = readPdf(locked)
+    const catalog = pdfDict(doc.catalog.entries)
+    catalog.entries.set('Lang', pdfName('fr'))
+    const { appended } = writeRevision(doc, new Map([[doc.rootRef.num, { gen: doc.rootRef.gen, body: serializeObject(catalog) }]]), {
+      size: doc.size,
+      id: revisionId(doc.trailer, locked, 'edit'),
+    })
+    const report = await verify(Buffer.concat([locked, appended]))
+    expect(report.checks).toContainEqual(
+      expect.objectContaining({
+        id: 'pdf.docmdp',
+        status: 'fail',
+        subIndication: 'FORMAT_FAILURE',
+        reason: expect.stringContaining('changes after a certification that allows none'),
+      }),
+    )
+    expect(report).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE' })
   })
 })

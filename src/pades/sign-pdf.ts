@@ -34,8 +34,16 @@ export interface SignPdfOptions {
   readonly fieldName?: string
   /** 0-based page of the widget; default 0. */
   readonly page?: number
-  /** Widget rectangle in user space; default an invisible signature. */
+  /**
+   * Widget rectangle in user space; default an invisible signature. A rectangle with an area shows who signed,
+   * when, and the reason and location when given.
+   */
   readonly rect?: readonly [number, number, number, number]
+  /**
+   * Certifies the PDF (DocMDP): the changes allowed after this signature are 1 none, 2 filling in forms and
+   * signing, 3 that plus annotations. Only for the first signature of a PDF.
+   */
+  readonly certify?: 1 | 2 | 3
   /**
    * PAdES B-T: an RFC 3161 time-stamp on the signature value from this time-stamping authority, added as the
    * signature-time-stamp unsigned attribute. Without it the signature is B-B.
@@ -72,7 +80,7 @@ const CMS_OVERHEAD = 4096
  * its chain. Only the signed attributes' digest reaches a token.
  *
  * @throws SceauError PDF_ENCRYPTED, TIMESTAMP_FAILED, INPUT_MALFORMED (not a PDF, broken cross-reference), USAGE (bad page or field
- * name), and the signer's errors.
+ * name, certifying a signed PDF, signing a PDF certified with no changes allowed), and the signer's errors.
  *
  * Returns the input and the new revision separately, so a big PDF is written out without being copied.
  *
@@ -97,6 +105,7 @@ export async function signPdfParts(input: Uint8Array, signer: Signer, options: S
     fieldName: options.fieldName,
     page: options.page,
     rect: options.rect,
+    certify: options.certify,
   })
   const original = Buffer.from(input.buffer, input.byteOffset, input.byteLength)
   const appended = Buffer.from(prepared.appended.buffer, prepared.appended.byteOffset, prepared.appended.byteLength)

@@ -16,6 +16,7 @@ import { certificateCheck, decide, type Indication, type SignatureCheck } from '
 import { describeCertificate } from '../x509/describe.js'
 import { readDss } from './pdf/dss.js'
 import { dictOf, isName, isString } from './pdf/objects.js'
+import { docMdpPermissions } from './pdf/prepare-signature.js'
 import { readPdf, textOf, type PdfSignatureField } from './pdf/read-pdf.js'
 import { readTimestampToken, verifyTimestampToken } from './timestamp.js'
 
@@ -38,6 +39,8 @@ export interface PdfSignatureReport {
   readonly timestamp?: string
   readonly reason?: string
   readonly location?: string
+  /** Set on a certification signature (DocMDP): the changes it allows after it, 1 none, 2 forms and signing, 3 also annotations. */
+  readonly certification?: { readonly permissions: 1 | 2 | 3 }
   readonly checks: readonly SignatureCheck[]
   readonly certificate?: CertificateReport
 }
@@ -92,12 +95,17 @@ export async function verifyPdf(input: Uint8Array, options: VerifyPdfOptions = {
   const signatures: PdfSignatureReport[] = []
   for (const field of pdf.signatures) {
     const report = await verifyField(bytes, pdf.getObject.bind(pdf), field, effective)
-    signatures.push(dssCheck ? { ...report, checks: [...report.checks, dssCheck] } : report)
+    const sig = field.sigRef === undefined ? undefined : dictOf(pdf.getObject(field.sigRef))
+    const permissions = sig && docMdpPermissions(sig, pdf.resolve.bind(pdf))
+    const certified = permissions === undefined ? report : { ...report, certification: { permissions } }
+    signatures.push(dssCheck ? { ...certified, checks: [...certified.checks, dssCheck] } : certified)
   }
   const checks: SignatureCheck[] =
     signatures.length === 0
       ? [{ id: 'pdf.signed', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: 'the PDF has no signature' }]
       : [{ id: 'pdf.signed', status: 'pass', reason: `${signatures.length} signature(s)` }]
+  const docMdp = docMdpCheck(signatures)
+  if (docMdp) checks.push(docMdp)
   const verdict = decide([
     ...signatures.map((signature) => ({
       status:
@@ -241,6 +249,32 @@ async function verifyField(
     checks.push(certificateCheck(certificateReport, pdfDateToIso(base.signingTime)))
   }
   return { ...base, ...decide(checks), signer, timestamp: provenAt?.toISOString(), checks, certificate: certificateReport }
+}
+
+/**
+ * Whether what follows a certification signature is what it allows. P=1 allows nothing, so any later revision
+ * fails. P=2 and P=3 are not diffed revision by revision: sceau reports the later signatures and trusts that the
+ * rest (DSS, form values, annotations) stayed within bounds, which a reader like Acrobat checks in full.
+ */
+function docMdpCheck(signatures: readonly PdfSignatureReport[]): SignatureCheck | undefined {
+  const index = signatures.findIndex((signature) => signature.certification !== undefined)
+  const certifying = signatures[index]
+  if (certifying?.certification === undefined) return undefined
+  const { permissions } = certifying.certification
+  const later = signatures.length - index - 1
+  if (permissions === 1 && certifying.bytesAfter > 0) {
+    return {
+      id: 'pdf.docmdp',
+      status: 'fail',
+      subIndication: 'FORMAT_FAILURE',
+      reason: `${certifying.field} allows no changes (P=1) but ${certifying.bytesAfter} bytes follow it: changes after a certification that allows none`,
+    }
+  }
+  return {
+    id: 'pdf.docmdp',
+    status: 'pass',
+    reason: `${certifying.field} certifies the PDF (P=${permissions}); ${later} later signature(s)`,
+  }
 }
 
 /** Checks a signature time-stamp token; returns its time when it proves one (valid token, trusted TSA). */

@@ -1,10 +1,12 @@
 // Appends an incremental update (§7.5.6) that adds an empty signature: the /Sig dictionary with a zero-filled
-// /Contents and its final /ByteRange, the merged field and widget, the page and AcroForm that now point to them,
-// and a cross-reference section of the same kind as the file's last one (revision.ts). The original bytes are left untouched,
-// which is what lets earlier signatures keep verifying.
+// /Contents and its final /ByteRange, the merged field and widget (with a drawn appearance when it is visible),
+// the page and AcroForm that now point to them, the catalog's /Perms for a certification, and a cross-reference
+// section of the same kind as the file's last one (revision.ts). The original bytes are left untouched, which is
+// what lets earlier signatures keep verifying.
 
 import { SceauError } from '../../errors.js'
-import { type PdfRef, isInteger, isRef, pdfDict, pdfName, pdfRef } from './objects.js'
+import { appearanceStream } from './appearance.js'
+import { type PdfDict, type PdfObject, type PdfRef, dictOf, isInteger, isName, isRef, pdfDict, pdfName, pdfRef } from './objects.js'
 import { readPdf } from './read-pdf.js'
 import { type RevisionObject, revisionId, writeRevision } from './revision.js'
 import { pdfDate, pdfTextString, serializeName, serializeObject } from './serialize.js'
@@ -26,6 +28,11 @@ export interface PrepareSignatureOptions {
   readonly location?: string
   readonly contactInfo?: string
   readonly name?: string
+  /**
+   * Makes this a certification signature (DocMDP, ISO 32000-1 §12.8.2.2): the changes allowed afterwards are
+   * 1 none, 2 filling in forms and signing, 3 that plus annotations. Only the first signature of a PDF can certify.
+   */
+  readonly certify?: 1 | 2 | 3
 }
 
 export interface PreparedSignature {
@@ -66,6 +73,20 @@ export function prepareSignature(input: Uint8Array, options: PrepareSignatureOpt
   if (doc.encrypted) {
     throw new SceauError('PDF_ENCRYPTED', 'the PDF is encrypted: sceau cannot sign it; decrypt it first (e.g. qpdf --decrypt)')
   }
+  if (options.certify !== undefined) {
+    if (![1, 2, 3].includes(options.certify)) throw new SceauError('USAGE', `certify must be 1, 2 or 3, got ${String(options.certify)}`)
+    // A certification states what may change after it; one made after another signature would judge changes it never saw.
+    if (doc.signatures.length > 0) {
+      throw new SceauError('USAGE', `the PDF already has ${doc.signatures.length} signature(s): only the first signature can certify it`)
+    }
+  }
+  const certification = dictOf(doc.resolve(dictOf(doc.resolve(doc.catalog.entries.get('Perms')))?.entries.get('DocMDP')))
+  if (certification && docMdpPermissions(certification, doc.resolve.bind(doc)) === 1) {
+    throw new SceauError(
+      'USAGE',
+      'the PDF is certified with no changes allowed (DocMDP P=1): a new signature would break the certification',
+    )
+  }
   const pageIndex = options.page ?? 0
   const page = doc.pages[pageIndex]
   if (!page)
@@ -99,12 +120,9 @@ export function prepareSignature(input: Uint8Array, options: PrepareSignatureOpt
     ['P', page.ref],
   ])
   if (appearanceRef) {
-    // A visible widget needs an appearance (PDF/A, PDF 2.0); an empty form keeps the drawing to whoever wants one.
     field.entries.set('AP', pdfDict([['N', appearanceRef]]))
-    put(
-      appearanceRef,
-      `<</Type /XObject /Subtype /Form /BBox [0 0 ${serializeObject(width)} ${serializeObject(height)}] /Length 0>>\nstream\n\nendstream`,
-    )
+    const text = { name: options.name ?? fieldName, signingTime: options.signingTime, reason: options.reason, location: options.location }
+    put(appearanceRef, appearanceStream(width, height, text))
   }
   put(fieldRef, serializeObject(field))
 
@@ -127,13 +145,16 @@ export function prepareSignature(input: Uint8Array, options: PrepareSignatureOpt
   else acroForm.entries.set('Fields', Array.isArray(fields) ? [...fields, fieldRef] : [fieldRef])
   const sigFlags = acroForm.entries.get('SigFlags')
   acroForm.entries.set('SigFlags', (isInteger(sigFlags) ? sigFlags : 0) | 3)
-  if (doc.acroForm?.ref) {
-    put(doc.acroForm.ref, serializeObject(acroForm))
-  } else {
-    const catalog = pdfDict(doc.catalog.entries)
-    catalog.entries.set('AcroForm', acroForm)
-    put(doc.rootRef, serializeObject(catalog))
+  const catalog = pdfDict(doc.catalog.entries)
+  if (doc.acroForm?.ref) put(doc.acroForm.ref, serializeObject(acroForm))
+  else catalog.entries.set('AcroForm', acroForm)
+  // Readers find the certification through the catalog (§12.8.4), not by walking the fields.
+  if (options.certify !== undefined) {
+    const perms = pdfDict(dictOf(doc.resolve(catalog.entries.get('Perms')))?.entries ?? [])
+    perms.entries.set('DocMDP', sigRef)
+    catalog.entries.set('Perms', perms)
   }
+  if (!doc.acroForm?.ref || options.certify !== undefined) put(doc.rootRef, serializeObject(catalog))
 
   const { appended, offsets } = writeRevision(doc, objects, {
     size: next,
@@ -161,6 +182,22 @@ export function prepareSignature(input: Uint8Array, options: PrepareSignatureOpt
   }
 }
 
+/**
+ * The /P of a signature dictionary's DocMDP reference (§12.8.2.2): which changes its certification allows, or
+ * undefined when the signature does not certify.
+ */
+export function docMdpPermissions(sig: PdfDict, resolve: (value: PdfObject | undefined) => PdfObject): 1 | 2 | 3 | undefined {
+  const references = resolve(sig.entries.get('Reference'))
+  for (const item of Array.isArray(references) ? references : []) {
+    const reference = dictOf(resolve(item))
+    if (!reference || !isName(resolve(reference.entries.get('TransformMethod')), 'DocMDP')) continue
+    const p = resolve(dictOf(resolve(reference.entries.get('TransformParams')))?.entries.get('P'))
+    // §12.8.2.2: an absent or out-of-range /P counts as 2.
+    return p === 1 || p === 3 ? p : 2
+  }
+  return undefined
+}
+
 function freeFieldName(taken: ReadonlySet<string>): string {
   let n = 1
   while (taken.has(`Signature${n}`)) n++
@@ -183,5 +220,10 @@ function signatureDictionary(options: PrepareSignatureOptions): string {
     ['ContactInfo', options.contactInfo],
   ]
   for (const [key, text] of optional) if (text !== undefined) parts.push(`/${key} ${serializeObject(pdfTextString(text))}`)
+  if (options.certify !== undefined) {
+    parts.push(
+      `/Reference [<</Type /SigRef /TransformMethod /DocMDP /TransformParams <</Type /TransformParams /P ${options.certify} /V /1.2>>>>]`,
+    )
+  }
   return `<<${parts.join(' ')}>>`
 }
