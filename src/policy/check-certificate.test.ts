@@ -131,6 +131,44 @@ describe('checkCertificate on the test PKI', () => {
   })
 })
 
+describe('checkCertificate with OCSP responses at hand (a PDF DSS)', () => {
+  it('uses a stored response for the certificate it is about, and only for that one', async () => {
+    const serial = describeCertificate(leaf('signature-rsa2048')).serialNumber
+    const responder = await startOcspResponder({ issuer: pki.intermediate, statuses: new Map([[serial, 'good']]) })
+    let stored: Uint8Array | undefined
+    try {
+      // Ask once over the network, keep the DER answer, as extendToLt does for a DSS.
+      await checkCertificate(leaf('signature-rsa2048'), {
+        ...base,
+        intermediates: [pki.intermediate.certificate],
+        revocation: {
+          fetchCrls: false,
+          ocsp: true,
+          postOcsp: async (_url, body) => (stored = await postDer(responder.url, body, { contentType: 'application/ocsp-request' })),
+        },
+      })
+    } finally {
+      await responder.close()
+    }
+    if (stored === undefined) throw new Error('the responder gave no answer')
+    const offline = { fetchCrls: false, ocspResponses: [stored] }
+    const report = await checkCertificate(leaf('signature-rsa2048'), {
+      ...base,
+      intermediates: [pki.intermediate.certificate],
+      revocation: offline,
+    })
+    const ocsp = report.checks.find((check) => check.id === 'revocation.ocsp' && check.subject?.includes('signature-rsa2048'))
+    expect(ocsp?.status).toBe('pass')
+    expect(report.revocation.sources).toContain('ocsp (given)')
+    const other = await checkCertificate(leaf('signature-ec-p256'), {
+      ...base,
+      intermediates: [pki.intermediate.certificate],
+      revocation: offline,
+    })
+    expect(other.checks.find((check) => check.id === 'revocation.ocsp' && check.subject?.includes('signature-ec-p256'))).toBeUndefined()
+  })
+})
+
 describe('checkCertificate on real French data', () => {
   it('qualifies an ANTS agent certificate from the French trusted list and accepts it for Hélios', async () => {
     const tl = parseTrustedList(readFileSync(new URL('../../fixtures/tl/FR-TL-seq112-2023-02-23.xml', import.meta.url)))

@@ -15,6 +15,8 @@ import { SERVICE_TYPES } from './trusted-list/index.js'
 export interface RevocationOptions {
   /** CRLs at hand (DER or PEM); used first. */
   readonly crls?: readonly Uint8Array[]
+  /** OCSP responses at hand (DER), e.g. from a PDF's DSS; each is used only for the certificate it is about. */
+  readonly ocspResponses?: readonly Uint8Array[]
   /** Fetch the CRLs named by the certificates' distribution points when none at hand covers them. Default true. */
   readonly fetchCrls?: boolean
   /** Ask the OCSP responders named by the certificates. Default false (CRLs are the French CAs' primary source). */
@@ -227,6 +229,13 @@ async function revocationOf(
   if (crlCheck !== undefined && crlCheck.status !== 'indeterminate') {
     sources.add('crl (given)')
     return crlCheck
+  }
+  for (const response of options.ocspResponses ?? []) {
+    const ocsp = await checkOcsp(certificate, issuer, { at, response })
+    if (ocsp.status !== 'indeterminate') {
+      sources.add('ocsp (given)')
+      return { id: 'revocation.ocsp', status: ocsp.status, reason: ocsp.reason, subject: info.subject }
+    }
   }
   if (options.fetchCrls !== false && info.crlDistributionPoints.length > 0) {
     const fetched: ParsedCrl[] = []
