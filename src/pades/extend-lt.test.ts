@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { KeySigner } from '../signer/key-signer.js'
 import { createTestPki, type TestPki } from '../testing/pki.js'
+import { postDer } from '../policy/http-fetch.js'
+import { startOcspResponder } from '../testing/ocsp-responder.js'
 import { startTestTsa } from '../testing/tsa.js'
 import { readTlv } from '../x509/der.js'
 import { describeCertificate } from '../x509/describe.js'
@@ -96,6 +98,30 @@ describe('extendToLt', () => {
     const report = await verifyPdf(lt, { anchors: [pki.root.certificate], revocation: { fetchCrls: false } })
     expect(report.signatures[0]?.checks.find((check) => check.id === 'timestamp')?.status).toBe('pass')
     expect(report.indication).toBe('TOTAL_PASSED')
+  })
+
+  it('stores OCSP responses, and verifyPdf judges the signer by the stored response alone', async () => {
+    const serial = describeCertificate(pki.leaf('signature-rsa2048').certificate).serialNumber
+    const responder = await startOcspResponder({ issuer: pki.intermediate, statuses: new Map([[serial, 'good']]) })
+    let extended: Awaited<ReturnType<typeof extendToLt>>
+    try {
+      extended = await extendToLt(signed, {
+        trustedCertificates: [pki.root.certificate],
+        crls: [pki.rootCrl],
+        fetch: false,
+        ocsp: true,
+        postOcsp: (_url, body) => postDer(responder.url, body, { contentType: 'application/ocsp-request' }),
+        at: new Date(pki.now.getTime() + 60_000),
+      })
+    } finally {
+      await responder.close()
+    }
+    expect(extended.missing).toEqual([])
+    const lt = Buffer.concat([signed, extended.appended])
+    expect(readDss(readPdf(lt))?.ocsps).toHaveLength(1)
+    const report = await verifyAlone(lt)
+    expect(report.indication, JSON.stringify(report.signatures[0]?.checks.filter((check) => check.status !== 'pass'))).toBe('TOTAL_PASSED')
+    expect(report.signatures[0]?.certificate?.revocation.sources).toContain('ocsp (given)')
   })
 
   it('fetches the CRLs the certificates name when none is given', async () => {

@@ -14,10 +14,11 @@ import { checkCertificate, type CertificateReport, type CheckCertificateOptions 
 import type { ProfileName } from '../policy/profiles.js'
 import { certificateCheck, decide, type Indication, type SignatureCheck } from '../policy/signature-verdict.js'
 import { describeCertificate } from '../x509/describe.js'
+import { changesAfter, type PdfChanges } from './pdf/changes.js'
 import { readDss } from './pdf/dss.js'
 import { dictOf, isName, isString } from './pdf/objects.js'
 import { docMdpPermissions } from './pdf/prepare-signature.js'
-import { readPdf, textOf, type PdfSignatureField } from './pdf/read-pdf.js'
+import { readPdf, textOf, type PdfDocument, type PdfSignatureField } from './pdf/read-pdf.js'
 import { readTimestampToken, verifyTimestampToken } from './timestamp.js'
 
 /** The verdict on one PDF signature. */
@@ -41,6 +42,8 @@ export interface PdfSignatureReport {
   readonly location?: string
   /** Set on a certification signature (DocMDP): the changes it allows after it, 1 none, 2 forms and signing, 3 also annotations. */
   readonly certification?: { readonly permissions: 1 | 2 | 3 }
+  /** What the later revisions changed, when there are any: what signing, time-stamping and LTV do, and the rest. */
+  readonly changesAfter?: PdfChanges
   readonly checks: readonly SignatureCheck[]
   readonly certificate?: CertificateReport
 }
@@ -84,7 +87,11 @@ export async function verifyPdf(input: Uint8Array, options: VerifyPdfOptions = {
     ? {
         ...options,
         intermediates: [...(options.intermediates ?? []), ...dss.certificates],
-        revocation: { ...options.revocation, crls: [...(options.revocation?.crls ?? []), ...dss.crls] },
+        revocation: {
+          ...options.revocation,
+          crls: [...(options.revocation?.crls ?? []), ...dss.crls],
+          ocspResponses: [...(options.revocation?.ocspResponses ?? []), ...dss.ocsps],
+        },
       }
     : options
   const dssCheck: SignatureCheck | undefined = dss && {
@@ -98,7 +105,10 @@ export async function verifyPdf(input: Uint8Array, options: VerifyPdfOptions = {
     const sig = field.sigRef === undefined ? undefined : dictOf(pdf.getObject(field.sigRef))
     const permissions = sig && docMdpPermissions(sig, pdf.resolve.bind(pdf))
     const certified = permissions === undefined ? report : { ...report, certification: { permissions } }
-    signatures.push(dssCheck ? { ...certified, checks: [...certified.checks, dssCheck] } : certified)
+    const changes = laterChanges(pdf, field, certified)
+    const checked = changes ? { ...certified, changesAfter: changes.changes, checks: [...certified.checks, changes.check] } : certified
+    const withDss = dssCheck ? { ...checked, checks: [...checked.checks, dssCheck] } : checked
+    signatures.push({ ...withDss, ...decide(withDss.checks) })
   }
   const checks: SignatureCheck[] =
     signatures.length === 0
@@ -252,9 +262,50 @@ async function verifyField(
 }
 
 /**
+ * What the revisions after a signature changed. A signature covers only its own revision, so a later update can
+ * replace a page's content and the signature still verifies: whatever is not signing, time-stamping or validation
+ * data is a warning, and fails a certification, which promised the document would not change that way.
+ */
+function laterChanges(
+  pdf: PdfDocument,
+  field: PdfSignatureField,
+  report: PdfSignatureReport,
+): { changes: PdfChanges; check: SignatureCheck } | undefined {
+  const byteRange = report.checks.find((check) => check.id === 'pdf.byte-range')
+  if (report.coversWholeDocument || byteRange?.status !== 'pass') return undefined
+  const [, , c = 0, d = 0] = field.byteRange
+  let changes: PdfChanges
+  try {
+    changes = changesAfter(pdf, readPdf(pdf.bytes.subarray(0, c + d)))
+  } catch (err) {
+    if (!(err instanceof SceauError)) throw err
+    const check: SignatureCheck = {
+      id: 'pdf.changes',
+      status: 'warning',
+      reason: `the revision this signature covers cannot be read on its own (${err.message}): what later revisions changed is unknown`,
+    }
+    return { changes: { allowed: [], suspicious: [] }, check }
+  }
+  if (changes.suspicious.length === 0) {
+    const check: SignatureCheck = {
+      id: 'pdf.changes',
+      status: 'pass',
+      reason: `later revisions only add signatures, time-stamps, validation data: ${changes.allowed.join('; ')}`,
+    }
+    return { changes, check }
+  }
+  const reason = `later revisions change the signed document: ${changes.suspicious.join('; ')}`
+  const check: SignatureCheck =
+    report.certification === undefined
+      ? { id: 'pdf.changes', status: 'warning', reason }
+      : { id: 'pdf.changes', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: `${reason} (not allowed by the certification)` }
+  return { changes, check }
+}
+
+/**
  * Whether what follows a certification signature is what it allows. P=1 allows nothing, so any later revision
- * fails. P=2 and P=3 are not diffed revision by revision: sceau reports the later signatures and trusts that the
- * rest (DSS, form values, annotations) stayed within bounds, which a reader like Acrobat checks in full.
+ * fails. For P=2 and P=3 the later revisions are judged signature by signature (`pdf.changes`): this check only
+ * reports the later signatures.
  */
 function docMdpCheck(signatures: readonly PdfSignatureReport[]): SignatureCheck | undefined {
   const index = signatures.findIndex((signature) => signature.certification !== undefined)
