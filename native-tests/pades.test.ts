@@ -204,6 +204,32 @@ describe('sceau sign-pdf, judged by pdfsig, qpdf and openssl cms', () => {
       expect(signature).toMatchObject({ indication: 'TOTAL_PASSED', coversWholeDocument: false })
       expect(signature.checks).toContainEqual(expect.objectContaining({ id: 'pdf.dss', status: 'pass' }))
 
+      // B-LTA: the same, then a document time-stamp over the whole file; pdfsig still validates the signature.
+      const lta = join(dir, 'b-lta.pdf')
+      const ltaRun = await sceau([
+        'sign-pdf',
+        POLICY_PDF,
+        '--out',
+        lta,
+        ...tokenKey('Signature RSA'),
+        ...lt.map((arg) => (arg === 'B-LT' ? 'B-LTA' : arg)),
+      ])
+      expect(ltaRun.code, ltaRun.stderr).toBe(0)
+      expect(pdfsig(lta)[0]).toBe('Signature is Valid.')
+      expect(qpdfCheck(lta)).toBe(true)
+      const ltaVerified = await sceau(['verify', lta, '--trust', pki('root.pem'), '--no-crl-fetch', '--json'])
+      expect(ltaVerified.code, ltaVerified.stdout).toBe(0)
+      const ltaReport = JSON.parse(ltaVerified.stdout).files[0]
+      expect(
+        ltaReport.signatures.map((entry: { documentTimestamp?: boolean; indication: string }) => [
+          entry.documentTimestamp ?? false,
+          entry.indication,
+        ]),
+      ).toEqual([
+        [false, 'TOTAL_PASSED'],
+        [true, 'TOTAL_PASSED'],
+      ])
+
       const missing = await sceau([
         'sign-pdf',
         POLICY_PDF,

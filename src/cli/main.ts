@@ -45,10 +45,11 @@ Commands:
       for the whole flow. The bytes outside the signatures are kept as they are (ISO-8859-1 stays).
   sceau sign-pdf IN.pdf... (--out OUT.pdf | --out-dir DIR) (--key pkcs11:URI … | --p12 FILE …)
                  [--reason TEXT] [--location TEXT] [--contact TEXT] [--name TEXT] [--visible PAGE,X,Y,W,H]
-                 [--tsa URL] [--level B-B|B-T|B-LT [--trust PEM]... [--crl CRL]... [--no-crl-fetch] [--ocsp]]
+                 [--tsa URL] [--level B-B|B-T|B-LT|B-LTA [--trust PEM]... [--crl CRL]... [--no-crl-fetch] [--ocsp]]
                  [--certify 1|2|3] [--json]
       Sign PDFs (PAdES, ETSI.CAdES.detached) by incremental update: earlier signatures stay valid; B-T adds an
-      RFC 3161 time-stamp, B-LT the chains and revocation data a verifier will need later.
+      RFC 3161 time-stamp, B-LT the chains and revocation data a verifier will need later, B-LTA a document
+      time-stamp over all of it.
   sceau verify FILE... [--trust PEM]... [--tsl TL.xml]... [--profile ...] [--at ISO-DATE] [--json] [--junit FILE]
       Verify every signature of PDFs, PES flows or any XML-DSig/XAdES document (trusted lists): what each covers,
       digests, signature value, XAdES properties, signer certificate; ETSI verdict per signature.

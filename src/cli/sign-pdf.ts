@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { writeAtomically } from '../atomic-write.js'
 import { SceauError } from '../errors.js'
+import { timestampPdfParts } from '../pades/document-timestamp.js'
 import { extendToLt } from '../pades/extend-lt.js'
 import { signPdfParts, type SignPdfOptions } from '../pades/sign-pdf.js'
 import { parseCommand } from './args.js'
@@ -11,7 +12,7 @@ import { readCertificateFile, readInput } from './trust-options.js'
 
 const USAGE =
   `sceau sign-pdf IN.pdf... (--out OUT.pdf | --out-dir DIR) ${SIGNER_USAGE} [--reason TEXT] [--location TEXT] [--contact TEXT] ` +
-  '[--name TEXT] [--tsa URL] [--level B-B|B-T|B-LT [--trust PEM]... [--crl CRL]... [--no-crl-fetch] [--ocsp]] [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--json]'
+  '[--name TEXT] [--tsa URL] [--level B-B|B-T|B-LT|B-LTA [--trust PEM]... [--crl CRL]... [--no-crl-fetch] [--ocsp]] [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--json]'
 
 /** `sceau sign-pdf`: PAdES B-B signatures, added as incremental updates. */
 export async function signPdfCommand(argv: string[], io: CommandIo): Promise<number> {
@@ -36,13 +37,15 @@ export async function signPdfCommand(argv: string[], io: CommandIo): Promise<num
     USAGE,
   )
   const level = values.level ?? (values.tsa === undefined ? 'B-B' : 'B-T')
-  if (level !== 'B-B' && level !== 'B-T' && level !== 'B-LT') throw new SceauError('USAGE', `--level ${level}: one of B-B, B-T, B-LT`)
+  if (level !== 'B-B' && level !== 'B-T' && level !== 'B-LT' && level !== 'B-LTA') {
+    throw new SceauError('USAGE', `--level ${level}: one of B-B, B-T, B-LT, B-LTA`)
+  }
   if (level !== 'B-B' && values.tsa === undefined) {
     throw new SceauError('USAGE', `--level ${level} needs --tsa URL (an RFC 3161 time-stamping authority)`)
   }
   // B-LT: what a verifier needs later (chains, CRLs, OCSP responses) goes into a DSS revision after the signature.
   const lt =
-    level === 'B-LT'
+    level === 'B-LT' || level === 'B-LTA'
       ? {
           trustedCertificates: (await Promise.all((values.trust ?? []).map(readCertificateFile))).flat(),
           crls: await Promise.all((values.crl ?? []).map(readInput)),
@@ -78,10 +81,16 @@ export async function signPdfCommand(argv: string[], io: CommandIo): Promise<num
       }
       dss = extended.appended
     }
+    // B-LTA: a document time-stamp over everything so far, the DSS included.
+    let stamp: Uint8Array | undefined
+    if (level === 'B-LTA' && values.tsa !== undefined && dss !== undefined) {
+      stamp = (await timestampPdfParts(Buffer.concat([original, appended, dss]), { url: values.tsa })).appended
+    }
     await writeAtomically(output, (write) => {
       write(original)
       write(appended)
       if (dss !== undefined) write(dss)
+      if (stamp !== undefined) write(stamp)
     })
     return { lines: [`signed ${input} → ${output} (PAdES ${level}, ${appended.length} bytes appended)`], json: { byteRange } }
   })

@@ -1,6 +1,9 @@
 import 'reflect-metadata'
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { KeySigner } from '../signer/key-signer.js'
 import { createTestPki, type TestPki } from '../testing/pki.js'
@@ -10,6 +13,7 @@ import { startTestTsa } from '../testing/tsa.js'
 import { readTlv } from '../x509/der.js'
 import { describeCertificate } from '../x509/describe.js'
 import { derToPem } from '../x509/pem.js'
+import { timestampPdfParts } from './document-timestamp.js'
 import { extendToLt } from './extend-lt.js'
 import { readDss } from './pdf/dss.js'
 import { readPdf } from './pdf/read-pdf.js'
@@ -98,6 +102,52 @@ describe('extendToLt', () => {
     const report = await verifyPdf(lt, { anchors: [pki.root.certificate], revocation: { fetchCrls: false } })
     expect(report.signatures[0]?.checks.find((check) => check.id === 'timestamp')?.status).toBe('pass')
     expect(report.indication).toBe('TOTAL_PASSED')
+  })
+
+  it('B-LTA: a document time-stamp over the B-LT file (DSS included) verifies, and the signature stays intact', async () => {
+    const tsaLeaf = pki.leaf('tsa-rsa2048')
+    const tsa = await startTestTsa({
+      certificatePem: derToPem(tsaLeaf.certificate),
+      keyDer: tsaLeaf.privateKey,
+      chainPem: derToPem(pki.intermediate.certificate),
+    })
+    let lta: Buffer
+    try {
+      const { appended } = await extendToLt(signed, {
+        trustedCertificates: [pki.root.certificate],
+        crls: [pki.crl, pki.rootCrl],
+        fetch: false,
+      })
+      const lt = Buffer.concat([signed, appended])
+      const stamped = await timestampPdfParts(lt, { url: tsa.url })
+      lta = Buffer.concat([stamped.original, stamped.appended])
+    } finally {
+      await tsa.close()
+    }
+    expect(lta.toString('latin1')).toContain('/Type /DocTimeStamp')
+    const dir = mkdtempSync(join(tmpdir(), 'sceau-lta-'))
+    try {
+      writeFileSync(join(dir, 'lta.pdf'), lta)
+      expect(spawnSync('qpdf', ['--check', join(dir, 'lta.pdf')]).status).toBe(0)
+      const pdfsig = spawnSync('pdfsig', [join(dir, 'lta.pdf')], { encoding: 'utf8' }).stdout
+      expect(/Signature Validation: (.*)/.exec(pdfsig)?.[1]).toBe('Signature is Valid.')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+    const report = await verifyAlone(lta)
+    const [signature, stamp] = report.signatures
+    expect(signature?.checks.find((check) => check.id === 'pdf.changes')?.status).toBe('pass')
+    expect(stamp).toMatchObject({ documentTimestamp: true, coversWholeDocument: true, indication: 'TOTAL_PASSED' })
+    expect(stamp?.timestamp).toEqual(expect.any(String))
+    expect(report.indication, JSON.stringify(report.signatures.map((s) => s.checks.filter((c) => c.status !== 'pass')))).toBe(
+      'TOTAL_PASSED',
+    )
+
+    // One changed byte of the covered file breaks the document time-stamp's imprint.
+    const changed = Buffer.from(lta)
+    changed[200] = (changed[200] as number) ^ 0x01
+    const broken = await verifyAlone(changed)
+    expect(broken.signatures[1]).toMatchObject({ indication: 'TOTAL_FAILED' })
   })
 
   it('stores OCSP responses, and verifyPdf judges the signer by the stored response alone', async () => {

@@ -9,3 +9,4 @@ export { verifyPdf, type VerifyPdfOptions, type PdfVerificationReport, type PdfS
 export { requestTimestamp, readTimestampToken, verifyTimestampToken, type Timestamp, type TimestampInfo } from './timestamp.js'
 export { extendToLt, type ExtendToLtOptions, type ExtendToLtResult } from './extend-lt.js'
 export { appendDss, readDss, vriKey } from './pdf/dss.js'
+export { timestampPdfParts, type DocumentTimestampOptions } from './document-timestamp.js'

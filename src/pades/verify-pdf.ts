@@ -13,6 +13,7 @@ import { SceauError } from '../errors.js'
 import { checkCertificate, type CertificateReport, type CheckCertificateOptions } from '../policy/check-certificate.js'
 import type { ProfileName } from '../policy/profiles.js'
 import { certificateCheck, decide, type Indication, type SignatureCheck } from '../policy/signature-verdict.js'
+import { readTlv } from '../x509/der.js'
 import { describeCertificate } from '../x509/describe.js'
 import { changesAfter, type PdfChanges } from './pdf/changes.js'
 import { readDss } from './pdf/dss.js'
@@ -36,8 +37,10 @@ export interface PdfSignatureReport {
   readonly signer?: { readonly subject: string; readonly issuer: string; readonly serialNumber: string; readonly notAfter: string }
   /** /M: claimed, not proven without a time-stamp. */
   readonly signingTime?: string
-  /** ISO time proven by a valid signature time-stamp (PAdES B-T), when there is one. */
+  /** ISO time proven by a valid signature time-stamp (PAdES B-T), or by this document time-stamp. */
   readonly timestamp?: string
+  /** True for a document time-stamp (/DocTimeStamp, ETSI.RFC3161: PAdES B-LTA), which has no signer. */
+  readonly documentTimestamp?: boolean
   readonly reason?: string
   readonly location?: string
   /** Set on a certification signature (DocMDP): the changes it allows after it, 1 none, 2 forms and signing, 3 also annotations. */
@@ -176,6 +179,13 @@ async function verifyField(
       ? 'covers the whole file but its own /Contents'
       : `covers the file up to byte ${end}; ${bytes.length - end} bytes of later revisions follow (incremental updates)`,
   })
+  if (subFilter === 'ETSI.RFC3161') {
+    // A document time-stamp (B-LTA): the token's imprint is over the byte ranges; it proves the file up to here.
+    const token = field.contents.subarray(0, readTlv(field.contents, 0)?.end ?? field.contents.length)
+    const covered = Buffer.concat([bytes.subarray(a, a + b), bytes.subarray(c, end)])
+    const provenAt = await checkTimestamp(token, covered, options, checks)
+    return { ...base, documentTimestamp: true, timestamp: provenAt?.toISOString(), ...decide(checks), checks }
+  }
   if (subFilter !== 'ETSI.CAdES.detached' && subFilter !== 'adbe.pkcs7.detached') {
     checks.push({
       id: 'pdf.sub-filter',

@@ -205,13 +205,15 @@ function freeFieldName(taken: ReadonlySet<string>): string {
 }
 
 function signatureDictionary(options: PrepareSignatureOptions): string {
+  // A document time-stamp (PAdES B-LTA) has its own type and no claimed time: the token is the time.
+  const documentTimestamp = options.subFilter === 'ETSI.RFC3161'
   const parts = [
-    '/Type /Sig',
+    documentTimestamp ? '/Type /DocTimeStamp' : '/Type /Sig',
     '/Filter /Adobe.PPKLite',
     `/SubFilter ${serializeName(options.subFilter ?? 'ETSI.CAdES.detached')}`,
     `/ByteRange ${BYTE_RANGE_PLACEHOLDER}`,
     `/Contents <${'0'.repeat(2 * options.contentsSize)}>`,
-    `/M ${serializeObject(pdfDate(options.signingTime))}`,
+    ...(documentTimestamp ? [] : [`/M ${serializeObject(pdfDate(options.signingTime))}`]),
   ]
   const optional: [string, string | undefined][] = [
     ['Name', options.name],
