@@ -6,21 +6,17 @@
  */
 
 import { createHash } from 'node:crypto'
-import { CMS_OIDS } from '../cms/oids.js'
-import { parseCms } from '../cms/parse.js'
-import { verifyCms } from '../cms/verify.js'
 import { SceauError } from '../errors.js'
-import { checkCertificate, type CertificateReport, type CheckCertificateOptions } from '../policy/check-certificate.js'
+import type { CertificateReport, CheckCertificateOptions } from '../policy/check-certificate.js'
 import type { ProfileName } from '../policy/profiles.js'
-import { certificateCheck, decide, type Indication, type SignatureCheck } from '../policy/signature-verdict.js'
+import { decide, type Indication, type SignatureCheck } from '../policy/signature-verdict.js'
 import { readTlv } from '../x509/der.js'
-import { describeCertificate } from '../x509/describe.js'
 import { changesAfter, type PdfChanges } from './pdf/changes.js'
 import { readDss } from './pdf/dss.js'
 import { dictOf, isName, isString } from './pdf/objects.js'
 import { docMdpPermissions } from './pdf/prepare-signature.js'
 import { readPdf, textOf, type PdfDocument, type PdfSignatureField } from './pdf/read-pdf.js'
-import { readTimestampToken, verifyTimestampToken } from './timestamp.js'
+import { checkTimestamp, judgeCmsSignature } from './judge-cms.js'
 
 /** The verdict on one PDF signature. */
 export interface PdfSignatureReport {
@@ -196,78 +192,19 @@ async function verifyField(
     return { ...base, ...decide(checks), checks }
   }
 
-  let cmsDigest: string
-  try {
-    cmsDigest = String(parseCms(field.contents).signer.digestAlgorithm)
-  } catch (err) {
-    if (!(err instanceof SceauError)) throw err
-    checks.push({ id: 'cms.structure', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: `/Contents: ${err.message}` })
-    return { ...base, ...decide(checks), checks }
-  }
-  const node = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' }[cmsDigest]
-  if (node === undefined) {
-    checks.push({
-      id: 'cms.digest',
-      status: 'indeterminate',
-      subIndication: 'CRYPTO_CONSTRAINTS_FAILURE',
-      reason: `digest ${cmsDigest} not supported`,
-    })
-    return { ...base, ...decide(checks), checks }
-  }
-  const contentDigest = createHash(node)
-    .update(bytes.subarray(a, a + b))
-    .update(bytes.subarray(c, end))
-    .digest()
-  const verification = verifyCms(field.contents, { contentDigest: new Uint8Array(contentDigest) })
-  for (const check of verification.checks) {
-    const essOptional = check.id === 'signing-certificate-v2' && subFilter === 'adbe.pkcs7.detached'
-    checks.push({
-      id: `cms.${check.id}`,
-      status: check.status === 'fail' && essOptional ? 'warning' : check.status,
-      reason: check.reason,
-      subIndication:
-        check.status === 'pass'
-          ? undefined
-          : check.id === 'message-digest'
-            ? 'HASH_FAILURE'
-            : check.id === 'signature'
-              ? 'SIG_CRYPTO_FAILURE'
-              : check.id === 'signing-certificate-v2'
-                ? 'NO_SIGNING_CERTIFICATE_FOUND'
-                : 'FORMAT_FAILURE',
-    })
-  }
-
-  // B-T: a valid signature time-stamp proves the signature existed at its genTime; the signer certificate is
-  // then judged at that time (ETSI EN 319 102-1 §5.6.2.1, POE from the time-stamp).
-  let provenAt: Date | undefined
-  const timestamp = verification.cms.signer.unsignedAttributes.find((attribute) => attribute.oid === CMS_OIDS.signatureTimeStampToken)
-  const token = timestamp?.values[0]
-  if (token !== undefined) {
-    provenAt = await checkTimestamp(token, verification.cms.signer.signatureValue, options, checks)
-  }
-
-  const certificate = verification.signerCertificate
-  let certificateReport: CertificateReport | undefined
-  let signer: PdfSignatureReport['signer']
-  if (certificate === undefined) {
-    checks.push({
-      id: 'certificate',
-      status: 'indeterminate',
-      subIndication: 'NO_SIGNING_CERTIFICATE_FOUND',
-      reason: 'the CMS holds no signer certificate',
-    })
-  } else {
-    const info = describeCertificate(certificate)
-    signer = { subject: info.subject, issuer: info.issuer, serialNumber: info.serialNumber, notAfter: info.notAfter.toISOString() }
-    certificateReport = await checkCertificate(certificate, {
-      ...options,
-      at: provenAt ?? options.at ?? new Date(),
-      profile: options.profile ?? 'rgs2-signature',
-      intermediates: [...(options.intermediates ?? []), ...verification.cms.certificates.filter((other) => other !== certificate)],
-    })
-    checks.push(certificateCheck(certificateReport, pdfDateToIso(base.signingTime)))
-  }
+  const judged = await judgeCmsSignature(field.contents, {
+    ...options,
+    what: '/Contents',
+    essRequired: subFilter !== 'adbe.pkcs7.detached',
+    claimedTime: pdfDateToIso(base.signingTime),
+    digestOf: (hash) =>
+      createHash(hash)
+        .update(bytes.subarray(a, a + b))
+        .update(bytes.subarray(c, end))
+        .digest(),
+  })
+  checks.push(...judged.checks)
+  const { signer, certificateReport, provenAt } = judged
   return { ...base, ...decide(checks), signer, timestamp: provenAt?.toISOString(), checks, certificate: certificateReport }
 }
 
@@ -336,60 +273,6 @@ function docMdpCheck(signatures: readonly PdfSignatureReport[]): SignatureCheck 
     status: 'pass',
     reason: `${certifying.field} certifies the PDF (P=${permissions}); ${later} later signature(s)`,
   }
-}
-
-/** Checks a signature time-stamp token; returns its time when it proves one (valid token, trusted TSA). */
-async function checkTimestamp(
-  token: Uint8Array,
-  signatureValue: Uint8Array,
-  options: VerifyPdfOptions,
-  checks: SignatureCheck[],
-): Promise<Date | undefined> {
-  let info: ReturnType<typeof readTimestampToken>
-  try {
-    info = readTimestampToken(token)
-  } catch (err) {
-    if (!(err instanceof SceauError)) throw err
-    checks.push({ id: 'timestamp', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: `signature time-stamp: ${err.message}` })
-    return undefined
-  }
-  const failed = verifyTimestampToken(token, signatureValue).filter((check) => check.status !== 'pass')
-  if (failed.length > 0) {
-    checks.push({
-      id: 'timestamp',
-      status: 'fail',
-      subIndication: 'FORMAT_FAILURE',
-      reason: `signature time-stamp of ${info.genTime.toISOString()}: ${failed.map((check) => check.reason).join('; ')}`,
-    })
-    return undefined
-  }
-  if (info.tsaCertificate === undefined) {
-    checks.push({
-      id: 'timestamp',
-      status: 'indeterminate',
-      subIndication: 'NO_CERTIFICATE_CHAIN_FOUND',
-      reason: 'the time-stamp token carries no TSA certificate',
-    })
-    return undefined
-  }
-  const tsa = await checkCertificate(info.tsaCertificate, { ...options, at: info.genTime, profile: 'none' })
-  if (tsa.indication !== 'TOTAL_PASSED') {
-    const why =
-      tsa.checks.find((check) => check.status === 'fail' || check.status === 'indeterminate')?.reason ?? tsa.subIndication ?? tsa.indication
-    checks.push({
-      id: 'timestamp',
-      status: 'indeterminate',
-      subIndication: tsa.subIndication ?? 'NO_CERTIFICATE_CHAIN_FOUND',
-      reason: `signature time-stamp of ${info.genTime.toISOString()} by ${tsa.certificate.subject}: ${why}`,
-    })
-    return undefined
-  }
-  checks.push({
-    id: 'timestamp',
-    status: 'pass',
-    reason: `signature time-stamped at ${info.genTime.toISOString()} by ${tsa.certificate.subject}`,
-  })
-  return info.genTime
 }
 
 /** `D:YYYYMMDDHHmmSS+HH'mm'` (the /M form) as ISO 8601, or undefined. */

@@ -1,0 +1,170 @@
+// The checks of one CMS signature whatever carries it (a PDF's /Contents, a .p7s): digest, signature, ESS
+// signing-certificate-v2, content type, signature time-stamp, and the signer certificate through the policy layer.
+
+import { CMS_OIDS } from '../cms/oids.js'
+import { parseCms } from '../cms/parse.js'
+import { verifyCms } from '../cms/verify.js'
+import { SceauError } from '../errors.js'
+import { checkCertificate, type CertificateReport, type CheckCertificateOptions } from '../policy/check-certificate.js'
+import type { ProfileName } from '../policy/profiles.js'
+import { certificateCheck, type SignatureCheck } from '../policy/signature-verdict.js'
+import { describeCertificate } from '../x509/describe.js'
+import { readTimestampToken, verifyTimestampToken } from './timestamp.js'
+
+/** Options of {@link judgeCmsSignature}. */
+export interface JudgeCmsOptions extends Omit<CheckCertificateOptions, 'profile' | 'at'> {
+  readonly at?: Date
+  readonly profile?: ProfileName
+  /** Names the CMS in messages ("/Contents", the .p7s file). */
+  readonly what: string
+  /** PAdES ETSI.CAdES.detached and CAdES baseline require ESS signing-certificate-v2; adbe.pkcs7.detached does not. */
+  readonly essRequired: boolean
+  /** The signing time the signature claims (ISO), for the report on an expired signer. */
+  readonly claimedTime?: string
+  /** The digest of the signed content with Node's hash name; computed once the CMS says which hash it used. */
+  readonly digestOf: (nodeHash: string) => Uint8Array | Promise<Uint8Array>
+}
+
+/** What {@link judgeCmsSignature} found. */
+export interface JudgedCms {
+  readonly checks: SignatureCheck[]
+  readonly signer?: { readonly subject: string; readonly issuer: string; readonly serialNumber: string; readonly notAfter: string }
+  readonly certificateReport?: CertificateReport
+  /** The time a valid signature time-stamp proves. */
+  readonly provenAt?: Date
+  /** The signing-time attribute (ISO), when present. */
+  readonly signingTime?: string
+}
+
+const NODE_HASH: Readonly<Record<string, string>> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' }
+
+/** Judges one CMS SignedData over a detached content. */
+export async function judgeCmsSignature(der: Uint8Array, options: JudgeCmsOptions): Promise<JudgedCms> {
+  const checks: SignatureCheck[] = []
+  let cmsDigest: string
+  try {
+    cmsDigest = String(parseCms(der).signer.digestAlgorithm)
+  } catch (err) {
+    if (!(err instanceof SceauError)) throw err
+    checks.push({ id: 'cms.structure', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: `${options.what}: ${err.message}` })
+    return { checks }
+  }
+  const node = NODE_HASH[cmsDigest]
+  if (node === undefined) {
+    checks.push({
+      id: 'cms.digest',
+      status: 'indeterminate',
+      subIndication: 'CRYPTO_CONSTRAINTS_FAILURE',
+      reason: `digest ${cmsDigest} not supported`,
+    })
+    return { checks }
+  }
+  const verification = verifyCms(der, { contentDigest: new Uint8Array(await options.digestOf(node)) })
+  for (const check of verification.checks) {
+    const essOptional = check.id === 'signing-certificate-v2' && !options.essRequired
+    checks.push({
+      id: `cms.${check.id}`,
+      status: check.status === 'fail' && essOptional ? 'warning' : check.status,
+      reason: check.reason,
+      subIndication:
+        check.status === 'pass'
+          ? undefined
+          : check.id === 'message-digest'
+            ? 'HASH_FAILURE'
+            : check.id === 'signature'
+              ? 'SIG_CRYPTO_FAILURE'
+              : check.id === 'signing-certificate-v2'
+                ? 'NO_SIGNING_CERTIFICATE_FOUND'
+                : 'FORMAT_FAILURE',
+    })
+  }
+  const signingTime = verification.cms.signer.attributes.signingTime
+  const claimedTime = options.claimedTime ?? (signingTime instanceof Date ? signingTime.toISOString() : undefined)
+
+  // B-T: a valid signature time-stamp proves the signature existed at its genTime; the signer certificate is
+  // then judged at that time (ETSI EN 319 102-1 §5.6.2.1, POE from the time-stamp).
+  let provenAt: Date | undefined
+  const timestamp = verification.cms.signer.unsignedAttributes.find((attribute) => attribute.oid === CMS_OIDS.signatureTimeStampToken)
+  const token = timestamp?.values[0]
+  if (token !== undefined) provenAt = await checkTimestamp(token, verification.cms.signer.signatureValue, options, checks)
+
+  const certificate = verification.signerCertificate
+  if (certificate === undefined) {
+    checks.push({
+      id: 'certificate',
+      status: 'indeterminate',
+      subIndication: 'NO_SIGNING_CERTIFICATE_FOUND',
+      reason: 'the CMS holds no signer certificate',
+    })
+    return { checks, provenAt, signingTime: claimedTime }
+  }
+  const info = describeCertificate(certificate)
+  const certificateReport = await checkCertificate(certificate, {
+    ...options,
+    at: provenAt ?? options.at ?? new Date(),
+    profile: options.profile ?? 'rgs2-signature',
+    intermediates: [...(options.intermediates ?? []), ...verification.cms.certificates.filter((other) => other !== certificate)],
+  })
+  checks.push(certificateCheck(certificateReport, claimedTime))
+  return {
+    checks,
+    signer: { subject: info.subject, issuer: info.issuer, serialNumber: info.serialNumber, notAfter: info.notAfter.toISOString() },
+    certificateReport,
+    provenAt,
+    signingTime: claimedTime,
+  }
+}
+
+/** Checks a signature time-stamp token; returns its time when it proves one (valid token, trusted TSA). */
+export async function checkTimestamp(
+  token: Uint8Array,
+  signatureValue: Uint8Array,
+  options: Omit<CheckCertificateOptions, 'profile' | 'at'>,
+  checks: SignatureCheck[],
+): Promise<Date | undefined> {
+  let info: ReturnType<typeof readTimestampToken>
+  try {
+    info = readTimestampToken(token)
+  } catch (err) {
+    if (!(err instanceof SceauError)) throw err
+    checks.push({ id: 'timestamp', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: `signature time-stamp: ${err.message}` })
+    return undefined
+  }
+  const failed = verifyTimestampToken(token, signatureValue).filter((check) => check.status !== 'pass')
+  if (failed.length > 0) {
+    checks.push({
+      id: 'timestamp',
+      status: 'fail',
+      subIndication: 'FORMAT_FAILURE',
+      reason: `signature time-stamp of ${info.genTime.toISOString()}: ${failed.map((check) => check.reason).join('; ')}`,
+    })
+    return undefined
+  }
+  if (info.tsaCertificate === undefined) {
+    checks.push({
+      id: 'timestamp',
+      status: 'indeterminate',
+      subIndication: 'NO_CERTIFICATE_CHAIN_FOUND',
+      reason: 'the time-stamp token carries no TSA certificate',
+    })
+    return undefined
+  }
+  const tsa = await checkCertificate(info.tsaCertificate, { ...options, at: info.genTime, profile: 'none' })
+  if (tsa.indication !== 'TOTAL_PASSED') {
+    const why =
+      tsa.checks.find((check) => check.status === 'fail' || check.status === 'indeterminate')?.reason ?? tsa.subIndication ?? tsa.indication
+    checks.push({
+      id: 'timestamp',
+      status: 'indeterminate',
+      subIndication: tsa.subIndication ?? 'NO_CERTIFICATE_CHAIN_FOUND',
+      reason: `signature time-stamp of ${info.genTime.toISOString()} by ${tsa.certificate.subject}: ${why}`,
+    })
+    return undefined
+  }
+  checks.push({
+    id: 'timestamp',
+    status: 'pass',
+    reason: `signature time-stamped at ${info.genTime.toISOString()} by ${tsa.certificate.subject}`,
+  })
+  return info.genTime
+}
