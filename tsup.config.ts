@@ -7,6 +7,7 @@ const LIBRARY_ENTRIES = {
   policy: 'src/policy/index.ts',
   xades: 'src/xades/index.ts',
   pades: 'src/pades/index.ts',
+  cades: 'src/cades/index.ts',
   errors: 'src/errors.ts',
 }
 

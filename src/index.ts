@@ -25,4 +25,5 @@ export { checkCertificate, type CertificateReport, type CheckCertificateOptions 
 export { parseTrustedList, verifyTrustedListSignature, type TrustedList } from './policy/trusted-list/index.js'
 export { signPes, verifyXml, HELIOS_POLICY, type SignPesOptions, type SignPesResult, type XmlVerificationReport } from './xades/index.js'
 export { signPdf, verifyPdf, type SignPdfOptions, type PdfVerificationReport } from './pades/index.js'
+export { signCadesFile, verifyCadesFile, type CadesVerificationReport } from './cades/index.js'
 export { VERSION } from './version.js'

@@ -1,12 +1,14 @@
 // JUnit XML for CI systems (GitLab, Jenkins): one test suite per file, one test case per signature and per
 // document check, so a pipeline shows which bordereau of which flow failed.
 
+import type { CadesVerificationReport } from '../cades/verify-cades.js'
 import type { PdfVerificationReport } from '../pades/verify-pdf.js'
 import type { XmlVerificationReport } from '../xades/verify.js'
 import { errorLine } from './exit-codes.js'
 
 /** A file `sceau verify` looked at: its report, or why there is none. */
-export type VerifiedFile = { file: string; report: XmlVerificationReport | PdfVerificationReport } | { file: string; error: unknown }
+export type VerifiedFile =
+  { file: string; report: XmlVerificationReport | PdfVerificationReport | CadesVerificationReport } | { file: string; error: unknown }
 
 /** The JUnit XML of a verification run. */
 export function junitReport(files: readonly VerifiedFile[]): string {
@@ -20,12 +22,14 @@ export function junitReport(files: readonly VerifiedFile[]): string {
     const named =
       report.kind === 'pdf'
         ? report.signatures.map((signature) => ({ signature, name: `signature ${signature.field}` }))
-        : report.signatures.map((signature) => {
-            const covers = signature.covers
-              .filter((covered) => covered.scope !== 'signed-properties')
-              .map((covered) => covered.id ?? covered.element)
-            return { signature, name: `signature ${signature.id ?? signature.offset} (${covers.join(', ')})` }
-          })
+        : report.kind === 'cades'
+          ? report.signatures.map((signature) => ({ signature, name: `signature of ${report.content}` }))
+          : report.signatures.map((signature) => {
+              const covers = signature.covers
+                .filter((covered) => covered.scope !== 'signed-properties')
+                .map((covered) => covered.id ?? covered.element)
+              return { signature, name: `signature ${signature.id ?? signature.offset} (${covers.join(', ')})` }
+            })
     for (const { signature, name } of named) {
       if (signature.indication === 'TOTAL_PASSED') cases.push(`    <testcase classname="${xml(entry.file)}" name="${xml(name)}"/>`)
       else {

@@ -8,6 +8,7 @@ import { errorJson, errorLine, EXIT } from './exit-codes.js'
 import type { CommandIo } from './io.js'
 import { checkCertCommand } from './check-cert.js'
 import { doctorCommand } from './doctor.js'
+import { signCommand } from './sign.js'
 import { signPdfCommand } from './sign-pdf.js'
 import { signPesCommand } from './sign-pes.js'
 import { tokensCommand } from './tokens.js'
@@ -20,6 +21,7 @@ const COMMANDS: Readonly<Record<string, (argv: string[], io: CommandIo) => Promi
   doctor: doctorCommand,
   'sign-pes': signPesCommand,
   'sign-pdf': signPdfCommand,
+  sign: signCommand,
   verify: verifyCommand,
 }
 
@@ -50,8 +52,11 @@ Commands:
       Sign PDFs (PAdES, ETSI.CAdES.detached) by incremental update: earlier signatures stay valid; B-T adds an
       RFC 3161 time-stamp, B-LT the chains and revocation data a verifier will need later, B-LTA a document
       time-stamp over all of it.
+  sceau sign FILE... [--level B-B|B-T] [--tsa URL] (--key pkcs11:URI … | --p12 FILE …) [--out FILE.p7s | --out-dir DIR]
+      A detached CAdES signature (FILE.p7s) of any file (procurement offers, contracts), hashed while read.
   sceau verify FILE... [--trust PEM]... [--tsl TL.xml]... [--profile ...] [--at ISO-DATE] [--json] [--junit FILE]
-      Verify every signature of PDFs, PES flows or any XML-DSig/XAdES document (trusted lists): what each covers,
+      Verify every signature of PDFs, .p7s files ([--content FILE], else the file beside it), PES flows or any
+      XML-DSig/XAdES document (trusted lists): what each covers,
       digests, signature value, XAdES properties, signer certificate; ETSI verdict per signature.
 
 Exit codes: 0 success, 1 negative verdict, 2 usage or input error, 3 indeterminate.

@@ -2,7 +2,7 @@
 // once, one file's failure reported without stopping the others, token failures stopping the run.
 
 import { mkdir } from 'node:fs/promises'
-import { basename, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { SceauError } from '../errors.js'
 import type { Signer } from '../signer/signer.js'
 import { errorJson, errorLine, EXIT } from './exit-codes.js'
@@ -29,14 +29,18 @@ export async function signFiles(
   io: CommandIo,
   usage: string,
   signOne: (input: string, output: string, signer: Signer) => Promise<SignedFile>,
+  /** For detached signatures: the output is the input's name plus this suffix, next to it unless --out/--out-dir. */
+  detachedSuffix?: string,
 ): Promise<number> {
   if (inputs.length === 0) throw new SceauError('USAGE', `give the files to sign\nusage: ${usage}`)
-  if ((values.out === undefined) === (values['out-dir'] === undefined))
+  if (values.out !== undefined && values['out-dir'] !== undefined)
+    throw new SceauError('USAGE', `give --out FILE or --out-dir DIR, not both`)
+  if (detachedSuffix === undefined && values.out === undefined && values['out-dir'] === undefined)
     throw new SceauError('USAGE', `give --out FILE or --out-dir DIR\nusage: ${usage}`)
   if (values.out !== undefined && inputs.length > 1) throw new SceauError('USAGE', '--out takes one input; use --out-dir for several')
   if ((values.key === undefined) === (values.p12 === undefined))
     throw new SceauError('USAGE', `give --key pkcs11:URI or --p12 FILE\nusage: ${usage}`)
-  const outputs = inputs.map((input) => values.out ?? join(values['out-dir'] as string, basename(input)))
+  const outputs = inputs.map((input) => values.out ?? join(values['out-dir'] ?? dirname(input), basename(input) + (detachedSuffix ?? '')))
   if (outputs.some((output, k) => output === inputs[k])) throw new SceauError('USAGE', 'an output would overwrite its input')
   if (values['out-dir'] !== undefined) await mkdir(values['out-dir'], { recursive: true })
 

@@ -1,5 +1,6 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises'
 import { SceauError } from '../errors.js'
+import { verifyCadesFile, type CadesVerificationReport } from '../cades/verify-cades.js'
 import { verifyPdf, type PdfVerificationReport } from '../pades/verify-pdf.js'
 import { verifyXmlFile, type Indication, type XmlVerificationReport } from '../xades/verify.js'
 import { parseCommand } from './args.js'
@@ -9,22 +10,32 @@ import { junitReport, type VerifiedFile } from './junit.js'
 import { loadTrust, MARK, TRUST_OPTIONS, TRUST_USAGE } from './trust-options.js'
 import { writeAtomically } from '../atomic-write.js'
 
-const USAGE = `sceau verify FILE... ${TRUST_USAGE} [--json] [--junit FILE]`
+const USAGE = `sceau verify FILE... ${TRUST_USAGE} [--content FILE] [--json] [--junit FILE]`
 
 /** `sceau verify`: every signature of every file, with an ETSI-style verdict each. */
 export async function verifyCommand(argv: string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseCommand(argv, { ...TRUST_OPTIONS, json: { type: 'boolean' }, junit: { type: 'string' } }, USAGE)
+  const { values, positionals } = parseCommand(
+    argv,
+    { ...TRUST_OPTIONS, json: { type: 'boolean' }, junit: { type: 'string' }, content: { type: 'string' } },
+    USAGE,
+  )
   if (positionals.length === 0) throw new SceauError('USAGE', `give the files to verify\nusage: ${USAGE}`)
   const trust = await loadTrust(values)
   const files: VerifiedFile[] = []
   for (const file of positionals) {
     try {
       const options = { ...trust.options, file, at: trust.at, profile: trust.profile }
-      // PDFs and XML are told apart by content, not by name.
+      // PDFs, CMS and XML are told apart by content, not by name; a .p7s signs the file beside it (or --content).
+      const head = await readHead(file)
       const report =
-        (await readHead(file)) === '%PDF-' ? await verifyPdf(await readFile(file), options) : await verifyXmlFile(file, options)
+        head === '%PDF-'
+          ? await verifyPdf(await readFile(file), options)
+          : head.charCodeAt(0) === 0x30
+            ? await verifyCadesFile(await readFile(file), values.content ?? file.replace(/\.p7s$/i, ''), options)
+            : await verifyXmlFile(file, options)
       files.push({ file, report })
-      if (!values.json) io.out(report.kind === 'pdf' ? renderPdfReport(report) : renderReport(report))
+      if (!values.json)
+        io.out(report.kind === 'pdf' ? renderPdfReport(report) : report.kind === 'cades' ? renderCadesReport(report) : renderReport(report))
     } catch (err) {
       files.push({ file, error: err })
       if (!values.json) io.err(errorLine(err).replace(/^sceau: /, `sceau: ${file}: `))
@@ -78,6 +89,19 @@ function renderReport(report: XmlVerificationReport): string {
   }
   for (const check of report.checks)
     if (check.status !== 'pass') lines.push(`  [${MARK[check.status] ?? check.status}] ${check.id}: ${check.reason}`)
+  return lines.join('\n')
+}
+
+function renderCadesReport(report: CadesVerificationReport): string {
+  const lines = [`${report.file ?? ''}: ${verdict(report.indication, report.subIndication)} — detached CAdES of ${report.content}`]
+  for (const signature of report.signatures) {
+    if (signature.signer) lines.push(`    signer     ${signature.signer.subject}`, `    issuer     ${signature.signer.issuer}`)
+    if (signature.signingTime) lines.push(`    signed at  ${signature.signingTime} (claimed)`)
+    if (signature.timestamp) lines.push(`    time-stamp ${signature.timestamp}`)
+    for (const check of signature.checks) {
+      if (check.status !== 'pass') lines.push(`    [${MARK[check.status] ?? check.status}] ${check.id}: ${check.reason}`)
+    }
+  }
   return lines.join('\n')
 }
 
