@@ -11,7 +11,7 @@ import { signCms } from '../cms/sign.js'
 import { addUnsignedAttribute } from '../cms/unsigned-attribute.js'
 import { SceauError } from '../errors.js'
 import { requestTimestamp } from '../pades/timestamp.js'
-import { algorithmParts } from '../signer/algorithms.js'
+import { algorithmParts, defaultSha256Algorithm, nodeHashName } from '../signer/algorithms.js'
 import type { Signer } from '../signer/signer.js'
 import type { DigestAlgorithm, SignatureAlgorithm } from '../types.js'
 
@@ -41,7 +41,7 @@ export async function signCades(
   signer: Signer,
   options: SignCadesOptions = {},
 ): Promise<Uint8Array> {
-  const algorithm = options.algorithm ?? defaultAlgorithm(signer)
+  const algorithm = options.algorithm ?? defaultSha256Algorithm(signer)
   if (algorithmParts(algorithm).hash !== hash) {
     throw new SceauError('USAGE', `the content was hashed with ${hash} but ${algorithm} signs ${algorithmParts(algorithm).hash}`)
   }
@@ -65,26 +65,18 @@ export async function signCades(
  * ```
  */
 export async function signCadesFile(path: string, signer: Signer, options: SignCadesOptions = {}): Promise<Uint8Array> {
-  const algorithm = options.algorithm ?? defaultAlgorithm(signer)
+  const algorithm = options.algorithm ?? defaultSha256Algorithm(signer)
   const { hash } = algorithmParts(algorithm)
   return signCades(await hashFile(path, hash), hash, signer, { ...options, algorithm })
 }
 
 /** The digest of a file, streamed. */
 export async function hashFile(path: string, hash: DigestAlgorithm | 'SHA-1'): Promise<Uint8Array> {
-  const digest = createHash(hash.replace('-', '').toLowerCase())
+  const digest = createHash(nodeHashName(hash))
   try {
     for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) digest.update(chunk as Buffer)
   } catch (cause) {
     throw new SceauError('FILE_NOT_FOUND', `cannot read "${path}"`, { cause, details: { file: path } })
   }
   return new Uint8Array(digest.digest())
-}
-
-function defaultAlgorithm(signer: Signer): SignatureAlgorithm {
-  const wanted: SignatureAlgorithm = signer.key.type === 'EC' ? 'ECDSA-SHA256' : 'RSASSA-PKCS1-v1_5-SHA256'
-  if (!signer.algorithms.includes(wanted)) {
-    throw new SceauError('ALGORITHM_UNSUPPORTED', `the key cannot produce ${wanted}`, { details: { algorithm: wanted } })
-  }
-  return wanted
 }

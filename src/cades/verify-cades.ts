@@ -52,7 +52,7 @@ export async function verifyCadesFile(
     ...options,
     what: options.file ?? 'the .p7s',
     essRequired: true,
-    digestOf: async (nodeHash) => hashFile(contentPath, nodeHash === 'sha1' ? 'SHA-1' : (`SHA-${nodeHash.slice(3)}` as 'SHA-256')),
+    digestOf: (hash) => hashFile(contentPath, hash),
   })
   const signature = {
     ...decide(judged.checks),

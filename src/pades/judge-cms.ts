@@ -8,6 +8,7 @@ import { SceauError } from '../errors.js'
 import { checkCertificate, type CertificateReport, type CheckCertificateOptions } from '../policy/check-certificate.js'
 import type { ProfileName } from '../policy/profiles.js'
 import { certificateCheck, type SignatureCheck } from '../policy/signature-verdict.js'
+import type { DigestAlgorithm } from '../types.js'
 import { describeCertificate } from '../x509/describe.js'
 import { readTimestampToken, verifyTimestampToken } from './timestamp.js'
 
@@ -21,8 +22,8 @@ export interface JudgeCmsOptions extends Omit<CheckCertificateOptions, 'profile'
   readonly essRequired: boolean
   /** The signing time the signature claims (ISO), for the report on an expired signer. */
   readonly claimedTime?: string
-  /** The digest of the signed content with Node's hash name; computed once the CMS says which hash it used. */
-  readonly digestOf: (nodeHash: string) => Uint8Array | Promise<Uint8Array>
+  /** The digest of the signed content; computed once the CMS says which hash it used. */
+  readonly digestOf: (hash: 'SHA-1' | DigestAlgorithm) => Uint8Array | Promise<Uint8Array>
 }
 
 /** What {@link judgeCmsSignature} found. */
@@ -36,8 +37,6 @@ export interface JudgedCms {
   readonly signingTime?: string
 }
 
-const NODE_HASH: Readonly<Record<string, string>> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' }
-
 /** Judges one CMS SignedData over a detached content. */
 export async function judgeCmsSignature(der: Uint8Array, options: JudgeCmsOptions): Promise<JudgedCms> {
   const checks: SignatureCheck[] = []
@@ -49,8 +48,7 @@ export async function judgeCmsSignature(der: Uint8Array, options: JudgeCmsOption
     checks.push({ id: 'cms.structure', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: `${options.what}: ${err.message}` })
     return { checks }
   }
-  const node = NODE_HASH[cmsDigest]
-  if (node === undefined) {
+  if (!['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512'].includes(cmsDigest)) {
     checks.push({
       id: 'cms.digest',
       status: 'indeterminate',
@@ -59,7 +57,7 @@ export async function judgeCmsSignature(der: Uint8Array, options: JudgeCmsOption
     })
     return { checks }
   }
-  const verification = verifyCms(der, { contentDigest: new Uint8Array(await options.digestOf(node)) })
+  const verification = verifyCms(der, { contentDigest: new Uint8Array(await options.digestOf(cmsDigest as 'SHA-1' | DigestAlgorithm)) })
   for (const check of verification.checks) {
     const essOptional = check.id === 'signing-certificate-v2' && !options.essRequired
     checks.push({

@@ -9,7 +9,7 @@ import { CMS_OIDS } from '../cms/oids.js'
 import { signCms } from '../cms/sign.js'
 import { addUnsignedAttribute } from '../cms/unsigned-attribute.js'
 import { SceauError } from '../errors.js'
-import { algorithmParts } from '../signer/algorithms.js'
+import { algorithmParts, defaultSha256Algorithm, nodeHashName } from '../signer/algorithms.js'
 import type { Signer } from '../signer/signer.js'
 import type { SignatureAlgorithm } from '../types.js'
 import { describeCertificate } from '../x509/describe.js'
@@ -91,7 +91,7 @@ const CMS_OVERHEAD = 4096
  * ```
  */
 export async function signPdfParts(input: Uint8Array, signer: Signer, options: SignPdfOptions = {}): Promise<SignedPdfParts> {
-  const algorithm = options.algorithm ?? defaultAlgorithm(signer)
+  const algorithm = options.algorithm ?? defaultSha256Algorithm(signer)
   const { hash } = algorithmParts(algorithm)
   const certificates = [signer.certificate, ...signer.chain].reduce((total, der) => total + der.length, 0)
   const contentsSize = certificates + signer.maxSignatureLength + CMS_OVERHEAD + (options.timestamp === undefined ? 0 : TIMESTAMP_ROOM)
@@ -111,7 +111,7 @@ export async function signPdfParts(input: Uint8Array, signer: Signer, options: S
   const appended = Buffer.from(prepared.appended.buffer, prepared.appended.byteOffset, prepared.appended.byteLength)
   const [a, b, c, d] = prepared.byteRange
   // The /Contents gap lies in the appended revision: the first range is the original and the revision's head.
-  const digest = createHash(hash.replace('-', '').toLowerCase())
+  const digest = createHash(nodeHashName(hash))
     .update(original.subarray(a, Math.min(a + b, original.length)))
     .update(appended.subarray(0, a + b - original.length))
     .update(appended.subarray(c - original.length, c + d - original.length))
@@ -147,12 +147,4 @@ export async function signPdfParts(input: Uint8Array, signer: Signer, options: S
 export async function signPdf(input: Uint8Array, signer: Signer, options: SignPdfOptions = {}): Promise<SignPdfResult> {
   const { original, appended, byteRange } = await signPdfParts(input, signer, options)
   return { pdf: Buffer.concat([original, appended]), byteRange }
-}
-
-function defaultAlgorithm(signer: Signer): SignatureAlgorithm {
-  const wanted: SignatureAlgorithm = signer.key.type === 'EC' ? 'ECDSA-SHA256' : 'RSASSA-PKCS1-v1_5-SHA256'
-  if (!signer.algorithms.includes(wanted)) {
-    throw new SceauError('ALGORITHM_UNSUPPORTED', `the key cannot produce ${wanted}`, { details: { algorithm: wanted } })
-  }
-  return wanted
 }

@@ -6,6 +6,7 @@
  */
 
 import { createHash } from 'node:crypto'
+import { nodeHashName } from '../signer/algorithms.js'
 import { SceauError } from '../errors.js'
 import type { CertificateReport, CheckCertificateOptions } from '../policy/check-certificate.js'
 import type { ProfileName } from '../policy/profiles.js'
@@ -198,7 +199,7 @@ async function verifyField(
     essRequired: subFilter !== 'adbe.pkcs7.detached',
     claimedTime: pdfDateToIso(base.signingTime),
     digestOf: (hash) =>
-      createHash(hash)
+      createHash(nodeHashName(hash))
         .update(bytes.subarray(a, a + b))
         .update(bytes.subarray(c, end))
         .digest(),

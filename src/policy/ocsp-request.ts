@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
 import { SceauError } from '../errors.js'
+import { nodeHashName } from '../signer/algorithms.js'
 import { readChildren, readTlv, type Tlv } from '../x509/der.js'
 
 /** Hash algorithms a CertID may use. */
@@ -108,7 +109,7 @@ export function certificateParts(der: Uint8Array): CertificateParts {
 export function computeCertId(certificate: Uint8Array, issuer: Uint8Array, hash: CertIdHash = 'SHA-1'): CertId {
   const cert = certificateParts(certificate)
   const ca = certificateParts(issuer)
-  const digest = (data: Uint8Array): Uint8Array => new Uint8Array(createHash(hash.replace('-', '').toLowerCase()).update(data).digest())
+  const digest = (data: Uint8Array): Uint8Array => new Uint8Array(createHash(nodeHashName(hash)).update(data).digest())
   return {
     hash,
     // The issuer's subject, not the certificate's issuer field: the two are equal for a real issuer, and the

@@ -33,9 +33,24 @@ export function algorithmParts(algorithm: SignatureAlgorithm): AlgorithmParts {
   return parts
 }
 
-/** Node's name for a digest algorithm (`createHash`). */
-export function nodeHashName(hash: DigestAlgorithm): 'sha256' | 'sha384' | 'sha512' {
-  return hash === 'SHA-256' ? 'sha256' : hash === 'SHA-384' ? 'sha384' : 'sha512'
+/** Node's name for a digest algorithm (`createHash`). SHA-1 is accepted for reading old signatures. */
+export function nodeHashName(hash: DigestAlgorithm | 'SHA-1'): 'sha1' | 'sha256' | 'sha384' | 'sha512' {
+  return hash === 'SHA-1' ? 'sha1' : hash === 'SHA-256' ? 'sha256' : hash === 'SHA-384' ? 'sha384' : 'sha512'
+}
+
+/**
+ * The SHA-256 algorithm of a signer's key, what XAdES, PAdES and CAdES write by default: RSASSA-PKCS1-v1_5-SHA256
+ * for RSA, ECDSA-SHA256 for EC. `why` ends the error message when the key cannot produce it.
+ */
+export function defaultSha256Algorithm(
+  signer: { readonly key: KeyDescription; readonly algorithms: readonly SignatureAlgorithm[] },
+  why = '',
+): SignatureAlgorithm {
+  const wanted: SignatureAlgorithm = signer.key.type === 'EC' ? 'ECDSA-SHA256' : 'RSASSA-PKCS1-v1_5-SHA256'
+  if (!signer.algorithms.includes(wanted)) {
+    throw new SceauError('ALGORITHM_UNSUPPORTED', `the key cannot produce ${wanted}${why}`, { details: { algorithm: wanted } })
+  }
+  return wanted
 }
 
 /** Byte length of one ECDSA coordinate on a curve (r and s each take this much in P1363 form). */

@@ -5,14 +5,13 @@ import { createHash } from 'node:crypto'
 import { AsnConvert } from '@peculiar/asn1-schema'
 import { Certificate } from '@peculiar/asn1-x509'
 import { SceauError } from '../errors.js'
+import { nodeHashName } from '../signer/algorithms.js'
 import { formatRfc2253 } from '../x509/rfc2253.js'
 import type { XmlDigestAlgorithm } from './uris.js'
 
-const NODE_HASH = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' } as const
-
 /** Digest of bytes with an XML-DSig digest algorithm. */
 export function xmlDigest(algorithm: XmlDigestAlgorithm, data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash(NODE_HASH[algorithm]).update(data).digest())
+  return new Uint8Array(createHash(nodeHashName(algorithm)).update(data).digest())
 }
 
 /** Issuer and serial of a certificate as XAdES IssuerSerial writes them. */

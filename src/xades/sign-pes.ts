@@ -9,6 +9,7 @@ import { closeSync, fstatSync, openSync, rmSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { writeAtomically } from '../atomic-write.js'
 import { SceauError } from '../errors.js'
+import { defaultSha256Algorithm } from '../signer/algorithms.js'
 import type { Signer } from '../signer/signer.js'
 import type { SignatureAlgorithm } from '../types.js'
 import { digestElementAt } from '../xml/digest.js'
@@ -239,7 +240,7 @@ async function makeSignatures(
   freshId: (stem: string) => string,
 ): Promise<{ made: PesSignatureMade[]; insertions: Edit[] }> {
   const encoding = flow.index.encoding
-  const algorithm = options.algorithm ?? defaultAlgorithm(signer)
+  const algorithm = options.algorithm ?? defaultSha256Algorithm(signer, ', which the Hélios profile requires')
   const signingTime = options.signingTime ?? new Date()
   const elements = options.placement === 'whole' ? [flow.root] : flow.bordereaux.map((bordereau) => bordereau.element)
   const signed = await Promise.all(
@@ -284,16 +285,6 @@ function refuseCoSignature(flow: PesFlow, placement: 'per-bordereau' | 'whole', 
       { details },
     )
   }
-}
-
-function defaultAlgorithm(signer: Signer): SignatureAlgorithm {
-  const wanted: SignatureAlgorithm = signer.key.type === 'EC' ? 'ECDSA-SHA256' : 'RSASSA-PKCS1-v1_5-SHA256'
-  if (!signer.algorithms.includes(wanted)) {
-    throw new SceauError('ALGORITHM_UNSUPPORTED', `the key cannot produce ${wanted}, which the Hélios profile requires`, {
-      details: { algorithm: wanted },
-    })
-  }
-  return wanted
 }
 
 /** Applies non-overlapping edits in one copy. */

@@ -1,6 +1,7 @@
 // The signature value and the XAdES properties of one signature: signing certificate, time, policy, role.
 
 import { constants, createPublicKey, verify as verifySignature, X509Certificate } from 'node:crypto'
+import { nodeHashName } from '../signer/algorithms.js'
 import { sameDistinguishedName } from '../x509/rfc2253.js'
 import { issuerSerialOf, xmlDigest } from './certificate-ref.js'
 import { KNOWN_PES_POLICIES, PES_POLICY_OIDS } from './policies.js'
@@ -28,7 +29,7 @@ export function checkSignatureValue(
   let ok: boolean
   try {
     const key = createPublicKey(new X509Certificate(certificate).publicKey.export({ format: 'pem', type: 'spki' }))
-    const hash = method.hash.replace('-', '').toLowerCase()
+    const hash = nodeHashName(method.hash)
     if (method.scheme === 'ECDSA') ok = verifySignature(hash, signedInfo, { key, dsaEncoding: 'ieee-p1363' }, value)
     else if (method.scheme === 'RSASSA-PSS') {
       ok = verifySignature(

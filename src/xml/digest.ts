@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { nodeHashName } from '../signer/algorithms.js'
 import { canonicalizeStream } from './exc-c14n.js'
 import type { XmlInput } from './source.js'
 
@@ -40,8 +41,6 @@ export interface ElementDigest {
   end: number
 }
 
-const NODE_HASH = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' } as const
-
 /**
  * Digest of the exclusive canonical form (xml-exc-c14n#, without comments) of the element with the given Id,
  * computed in one streaming pass over the document bytes: memory stays O(nesting depth) for any file size, and
@@ -56,7 +55,7 @@ const NODE_HASH = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', '
  * ```
  */
 export function digestElementById(document: XmlInput, options: ElementDigestOptions): ElementDigest {
-  const hash = createHash(NODE_HASH[options.hash ?? 'SHA-256'])
+  const hash = createHash(nodeHashName(options.hash ?? 'SHA-256'))
   const { start, end } = canonicalizeStream(document, options, (chunk) => hash.update(chunk))
   return { digest: new Uint8Array(hash.digest()), start, end }
 }
@@ -77,7 +76,7 @@ export function digestElementAt(
   element: ElementLocation,
   options: ElementAtDigestOptions = {},
 ): ElementDigest {
-  const hash = createHash(NODE_HASH[options.hash ?? 'SHA-256'])
+  const hash = createHash(nodeHashName(options.hash ?? 'SHA-256'))
   const { start, end } = canonicalizeStream(
     document,
     {
