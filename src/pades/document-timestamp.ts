@@ -6,7 +6,7 @@
  */
 
 import { SceauError } from '../errors.js'
-import { prepareSignature } from './pdf/prepare-signature.js'
+import { byteRangeParts, prepareSignature } from './pdf/prepare-signature.js'
 import { requestTimestamp } from './timestamp.js'
 
 /** Options of {@link timestampPdfParts}. */
@@ -36,13 +36,8 @@ export async function timestampPdfParts(
   const prepared = prepareSignature(input, { contentsSize: TOKEN_ROOM, subFilter: 'ETSI.RFC3161', signingTime: new Date() })
   const original = Buffer.from(input.buffer, input.byteOffset, input.byteLength)
   const appended = Buffer.from(prepared.appended.buffer, prepared.appended.byteOffset, prepared.appended.byteLength)
-  const [a, b, c, d] = prepared.byteRange
   // What is time-stamped is the bytes the byte range names, as for a signature.
-  const covered = Buffer.concat([
-    original.subarray(a, Math.min(a + b, original.length)),
-    appended.subarray(0, a + b - original.length),
-    appended.subarray(c - original.length, c + d - original.length),
-  ])
+  const covered = Buffer.concat(byteRangeParts(original, appended, prepared.byteRange))
   const { token, genTime } = await requestTimestamp(options.url, { data: covered, timeoutMs: options.timeoutMs })
   if (token.length > TOKEN_ROOM) {
     throw new SceauError('INPUT_TOO_LARGE', `the time-stamp token (${token.length} bytes) is larger than the ${TOKEN_ROOM} bytes reserved`)

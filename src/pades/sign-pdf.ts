@@ -13,7 +13,7 @@ import { algorithmParts, defaultSha256Algorithm, nodeHashName } from '../signer/
 import type { Signer } from '../signer/signer.js'
 import type { SignatureAlgorithm } from '../types.js'
 import { describeCertificate } from '../x509/describe.js'
-import { prepareSignature } from './pdf/prepare-signature.js'
+import { byteRangeParts, prepareSignature } from './pdf/prepare-signature.js'
 import { requestTimestamp } from './timestamp.js'
 
 /** Options of {@link signPdf}. */
@@ -109,13 +109,9 @@ export async function signPdfParts(input: Uint8Array, signer: Signer, options: S
   })
   const original = Buffer.from(input.buffer, input.byteOffset, input.byteLength)
   const appended = Buffer.from(prepared.appended.buffer, prepared.appended.byteOffset, prepared.appended.byteLength)
-  const [a, b, c, d] = prepared.byteRange
-  // The /Contents gap lies in the appended revision: the first range is the original and the revision's head.
-  const digest = createHash(nodeHashName(hash))
-    .update(original.subarray(a, Math.min(a + b, original.length)))
-    .update(appended.subarray(0, a + b - original.length))
-    .update(appended.subarray(c - original.length, c + d - original.length))
-    .digest()
+  const hasher = createHash(nodeHashName(hash))
+  for (const part of byteRangeParts(original, appended, prepared.byteRange)) hasher.update(part)
+  const digest = hasher.digest()
   const signed = await signCms({ signer, algorithm, contentDigest: new Uint8Array(digest), signal: options.signal })
   let der = signed.der
   if (options.timestamp !== undefined) {

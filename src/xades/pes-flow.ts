@@ -49,7 +49,12 @@ export function isPesAller(index: DocumentIndex): boolean {
 
 /** Indexes a document as a PES flow (the Bordereau, header and InfoDematerialisee elements are recorded). */
 export function indexPes(document: XmlInput): DocumentIndex {
-  return indexDocument(document, { keep: (localName, namespace, depth) => namespace === '' && depth <= 3 && KEPT.has(localName) })
+  return indexDocument(document, { keep: isPesElement })
+}
+
+/** The unqualified PES elements a flow's reading needs (bordereaux, headers, InfoDematerialisee). */
+export function isPesElement(localName: string, namespace: string, depth: number): boolean {
+  return namespace === '' && depth <= 3 && KEPT.has(localName)
 }
 
 /**

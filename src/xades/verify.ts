@@ -14,7 +14,7 @@ import { describeCertificate } from '../x509/describe.js'
 import { canonicalizeElementAt } from '../xml/digest.js'
 import { indexDocument, XMLDSIG_NS, type DocumentIndex, type IndexedElement } from '../xml/index-document.js'
 import { fileSource, type XmlInput } from '../xml/source.js'
-import { isPesAller, readPesFlow, type PesFlow } from './pes-flow.js'
+import { isPesAller, isPesElement, readPesFlow, type PesFlow } from './pes-flow.js'
 import { DGFIP_CERTIFICATE_POLICY_OIDS } from './policies.js'
 import { readSignature, type ReadSignature } from './read-signature.js'
 import {
@@ -70,8 +70,7 @@ export interface VerifyXmlOptions extends Omit<CheckCertificateOptions, 'at' | '
 export async function verifyXml(document: XmlInput, options: VerifyXmlOptions = {}): Promise<XmlVerificationReport> {
   const index = indexDocument(document, {
     keep: (localName, namespace, depth) =>
-      (localName === 'SignedInfo' && namespace === XMLDSIG_NS) ||
-      (namespace === '' && depth <= 3 && ['Bordereau', 'InfoDematerialisee', 'EnTeteDepense', 'EnTeteRecette'].includes(localName)),
+      (localName === 'SignedInfo' && namespace === XMLDSIG_NS) || isPesElement(localName, namespace, depth),
   })
   const pes = isPesAller(index) ? readPesFlow(index, options.file) : undefined
   const at = options.at ?? new Date()

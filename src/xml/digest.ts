@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { nodeHashName } from '../signer/algorithms.js'
-import { canonicalizeStream } from './exc-c14n.js'
+import { canonicalizeStream, type CanonicalizeOptions } from './exc-c14n.js'
 import type { XmlInput } from './source.js'
 
 /** Which element to digest, and how. */
@@ -77,18 +77,18 @@ export function digestElementAt(
   options: ElementAtDigestOptions = {},
 ): ElementDigest {
   const hash = createHash(nodeHashName(options.hash ?? 'SHA-256'))
-  const { start, end } = canonicalizeStream(
-    document,
-    {
-      at: { offset: element.start, namespaces: element.inheritedNamespaces },
-      encoding,
-      excludeAt: options.excludeAt,
-      excludeSignature: options.excludeSignature ?? false,
-      inclusiveNamespacePrefixes: options.inclusiveNamespacePrefixes,
-    },
-    (chunk) => hash.update(chunk),
-  )
+  const { start, end } = canonicalizeStream(document, atOptions(encoding, element, options), (chunk) => hash.update(chunk))
   return { digest: new Uint8Array(hash.digest()), start, end }
+}
+
+function atOptions(encoding: Encoding, element: ElementLocation, options: Omit<ElementAtDigestOptions, 'hash'>): CanonicalizeOptions {
+  return {
+    at: { offset: element.start, namespaces: element.inheritedNamespaces },
+    encoding,
+    excludeAt: options.excludeAt,
+    excludeSignature: options.excludeSignature ?? false,
+    inclusiveNamespacePrefixes: options.inclusiveNamespacePrefixes,
+  }
 }
 
 /** The exc-c14n form of the element at a known offset, in memory (for SignedInfo and SignedProperties). */
@@ -99,17 +99,7 @@ export function canonicalizeElementAt(
   options: Omit<ElementAtDigestOptions, 'hash'> = {},
 ): Uint8Array {
   const chunks: Buffer[] = []
-  canonicalizeStream(
-    document,
-    {
-      at: { offset: element.start, namespaces: element.inheritedNamespaces },
-      encoding,
-      excludeAt: options.excludeAt,
-      excludeSignature: options.excludeSignature ?? false,
-      inclusiveNamespacePrefixes: options.inclusiveNamespacePrefixes,
-    },
-    (chunk) => chunks.push(Buffer.from(chunk)),
-  )
+  canonicalizeStream(document, atOptions(encoding, element, options), (chunk) => chunks.push(Buffer.from(chunk)))
   return new Uint8Array(Buffer.concat(chunks))
 }
 

@@ -229,3 +229,20 @@ function signatureDictionary(options: PrepareSignatureOptions): string {
   }
   return `<<${parts.join(' ')}>>`
 }
+
+/**
+ * The bytes a /ByteRange names when the signed file is `original` followed by `appended` (the /Contents gap lies in
+ * the appended revision): views, no copy.
+ */
+export function byteRangeParts(
+  original: Uint8Array,
+  appended: Uint8Array,
+  byteRange: readonly [number, number, number, number],
+): Uint8Array[] {
+  const [a, b, c, d] = byteRange
+  return [
+    original.subarray(a, Math.min(a + b, original.length)),
+    appended.subarray(0, a + b - original.length),
+    appended.subarray(c - original.length, c + d - original.length),
+  ]
+}
