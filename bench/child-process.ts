@@ -57,3 +57,29 @@ export function option(name: string): string | undefined {
   const at = process.argv.indexOf(name)
   return at < 0 ? undefined : process.argv[at + 1]
 }
+
+/** Runs `once` up to `runs` times, stopping at the first failure: the best seconds and the largest peak RSS. */
+export async function bestOf(runs: number, once: () => Promise<Outcome>): Promise<Outcome> {
+  let best: number | undefined
+  let peak: number | undefined
+  for (let r = 0; r < runs; r++) {
+    const outcome = await once()
+    if (outcome.failure !== undefined) return { seconds: best, rssMb: peak, failure: outcome.failure }
+    if (outcome.seconds !== undefined) best = Math.min(best ?? Infinity, outcome.seconds)
+    if (outcome.rssMb !== undefined) peak = Math.max(peak ?? 0, outcome.rssMb)
+  }
+  return { seconds: best, rssMb: peak }
+}
+
+/** Prints rows as an aligned table, the first row being the header. */
+export function printTable(rows: readonly string[][]): void {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)))
+  console.log()
+  for (const row of rows)
+    console.log(
+      row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+}

@@ -22,7 +22,7 @@ import { P12Signer } from '@signpdf/signer-p12'
 import 'reflect-metadata'
 import { signPdfParts } from '../src/pades/sign-pdf.js'
 import { KeySigner } from '../src/signer/key-signer.js'
-import { GNU_TIME, option, runChild as runChildProcess, type Outcome } from './child-process.js'
+import { bestOf, GNU_TIME, option, printTable, runChild as runChildProcess, type Outcome } from './child-process.js'
 import { makePdf } from './pdf-input.js'
 
 interface Keys {
@@ -133,15 +133,11 @@ async function main(): Promise<void> {
       const results = new Map<string, number>()
       for (const contestant of contestants) {
         const out = join(dir, `${contestant.name.replace(/\W/g, '')}-${mb}.pdf`)
-        let best: number | undefined
-        let peak = 0
-        let failure: string | undefined
-        for (let r = 0; r < runs && !failure; r++) {
-          const outcome = await runChild(contestant.name, [input, keyFile, certFile, p12File, out])
-          failure = outcome.failure
-          if (outcome.seconds !== undefined) best = Math.min(best ?? Infinity, outcome.seconds)
-          if (outcome.rssMb !== undefined) peak = Math.max(peak, outcome.rssMb)
-        }
+        const {
+          seconds: best,
+          rssMb: peak,
+          failure,
+        } = await bestOf(runs, () => runChild(contestant.name, [input, keyFile, certFile, p12File, out]))
         const verified = contestant === idle ? '-' : failure === undefined ? verify(out) : 'no'
         if (best !== undefined) results.set(contestant.name, best)
         const baseline = results.get(BASELINE)
@@ -160,15 +156,7 @@ async function main(): Promise<void> {
       }
       rmSync(input)
     }
-    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)))
-    console.log()
-    for (const row of rows)
-      console.log(
-        row
-          .map((cell, i) => cell.padEnd(widths[i]!))
-          .join('  ')
-          .trimEnd(),
-      )
+    printTable(rows)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

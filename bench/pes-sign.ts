@@ -21,7 +21,7 @@ import * as xadesjs from 'xadesjs'
 import 'reflect-metadata'
 import { KeySigner } from '../src/signer/key-signer.js'
 import { signPesFile } from '../src/xades/sign-pes.js'
-import { GNU_TIME, option, runChild as runChildProcess, type Outcome } from './child-process.js'
+import { bestOf, GNU_TIME, option, printTable, runChild as runChildProcess, type Outcome } from './child-process.js'
 import { PES_ROOT_ID, writePesFlow } from './pes-flow.js'
 
 interface Contestant {
@@ -236,15 +236,7 @@ async function main(): Promise<void> {
       // xmlsec1 first: it is the baseline the others are compared with.
       for (const contestant of [...contestants].sort((a, b) => Number(b.name === 'xmlsec1') - Number(a.name === 'xmlsec1'))) {
         const out = join(dir, `${contestant.name}-${mb}.xml`)
-        let best: number | undefined
-        let peak = 0
-        let failure: string | undefined
-        for (let r = 0; r < runs && !failure; r++) {
-          const outcome = await runChild(contestant.name, [flow, keyFile, certFile, out])
-          failure = outcome.failure
-          if (outcome.seconds !== undefined) best = Math.min(best ?? Infinity, outcome.seconds)
-          if (outcome.rssMb !== undefined) peak = Math.max(peak, outcome.rssMb)
-        }
+        const { seconds: best, rssMb: peak, failure } = await bestOf(runs, () => runChild(contestant.name, [flow, keyFile, certFile, out]))
         const verified = contestant === idle ? false : failure === undefined && verify(out)
         if (best !== undefined) results.set(contestant.name, best)
         const baseline = results.get('xmlsec1')
@@ -262,9 +254,7 @@ async function main(): Promise<void> {
       }
       rmSync(flow)
     }
-    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)))
-    console.log()
-    for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  '))
+    printTable(rows)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
