@@ -5,12 +5,11 @@ import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { main } from '../src/cli/main.js'
 import type { SoftHsm } from '../src/testing/softhsm.js'
 import { startTestTsa } from '../src/testing/tsa.js'
-import { captureIo } from './capture-io.js'
+import { runCli } from './capture-io.js'
 import { makeAgentP12, pkiFile, trustTestPki } from './test-pki-files.js'
-import { createTestTokens, PIN_A } from './tokens-fixture.js'
+import { createTestTokens, PIN_A, tokenKeyArgs } from './tokens-fixture.js'
 
 // Detached CAdES signatures made by sceau, judged by OpenSSL's cms, which nobody here wrote.
 
@@ -20,20 +19,9 @@ let hsm: SoftHsm
 let dir: string
 let p12: string
 
-async function sceau(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const io = captureIo({ MAIRIE_PIN: PIN_A, P12_PASSWORD })
-  const code = await main(args, io)
-  return { code, stdout: io.stdout, stderr: io.stderr }
-}
+const sceau = (args: string[]): ReturnType<typeof runCli> => runCli(args, { MAIRIE_PIN: PIN_A, P12_PASSWORD })
 
-const tokenKey = (object: string): string[] => [
-  '--key',
-  `pkcs11:token=Mairie%20de%20Test;object=${encodeURIComponent(object)};type=private`,
-  '--module',
-  hsm.module,
-  '--pin-env',
-  'MAIRIE_PIN',
-]
+const tokenKey = (object: string): string[] => tokenKeyArgs(hsm.module, object)
 
 function openssl(p7s: string, content: string): boolean {
   const args = ['cms', '-verify', '-binary', '-inform', 'DER', '-in', p7s, '-content', content, '-CAfile', join(dir, 'bundle.pem')]

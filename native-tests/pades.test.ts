@@ -4,12 +4,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { main } from '../src/cli/main.js'
 import type { SoftHsm } from '../src/testing/softhsm.js'
 import { startTestTsa } from '../src/testing/tsa.js'
-import { captureIo } from './capture-io.js'
+import { runCli } from './capture-io.js'
 import { makeAgentP12, trustTestPki } from './test-pki-files.js'
-import { createTestTokens, PIN_A } from './tokens-fixture.js'
+import { createTestTokens, PIN_A, tokenKeyArgs } from './tokens-fixture.js'
 
 // PAdES signatures made by sceau, judged by tools nobody here wrote: poppler's pdfsig, qpdf and OpenSSL's cms.
 
@@ -21,20 +20,9 @@ let dir: string
 let p12: string
 const pki = (name: string): string => join(inject('pkiDir'), name)
 
-async function sceau(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const io = captureIo({ MAIRIE_PIN: PIN_A, P12_PASSWORD })
-  const code = await main(args, io)
-  return { code, stdout: io.stdout, stderr: io.stderr }
-}
+const sceau = (args: string[]): ReturnType<typeof runCli> => runCli(args, { MAIRIE_PIN: PIN_A, P12_PASSWORD })
 
-const tokenKey = (object: string): string[] => [
-  '--key',
-  `pkcs11:token=Mairie%20de%20Test;object=${encodeURIComponent(object)};type=private`,
-  '--module',
-  hsm.module,
-  '--pin-env',
-  'MAIRIE_PIN',
-]
+const tokenKey = (object: string): string[] => tokenKeyArgs(hsm.module, object)
 
 /** pdfsig's verdict on each signature, in order ("Signature is Valid." when the cryptography holds). */
 function pdfsig(file: string): string[] {

@@ -4,11 +4,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { main } from '../src/cli/main.js'
 import type { SoftHsm } from '../src/testing/softhsm.js'
-import { captureIo } from './capture-io.js'
+import { runCli } from './capture-io.js'
 import { makeAgentP12, trustTestPki } from './test-pki-files.js'
-import { createTestTokens, PIN_A } from './tokens-fixture.js'
+import { createTestTokens, PIN_A, tokenKeyArgs } from './tokens-fixture.js'
 
 // Signatures made by sceau are checked by xmlsec1, which nobody here wrote; sceau's own verifier comes second.
 
@@ -25,26 +24,11 @@ let p12: string
 const PIN_ENV = { MAIRIE_PIN: PIN_A }
 const P12_PASSWORD = 'p12-secret-4417'
 
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
+type Run = Awaited<ReturnType<typeof runCli>>
 
-async function sceau(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const io = captureIo(env)
-  const code = await main(args, io)
-  return { code, stdout: io.stdout, stderr: io.stderr }
-}
+const sceau = runCli
 
-const tokenKey = (object: string): string[] => [
-  '--key',
-  `pkcs11:token=Mairie%20de%20Test;object=${encodeURIComponent(object)};type=private`,
-  '--module',
-  hsm.module,
-  '--pin-env',
-  'MAIRIE_PIN',
-]
+const tokenKey = (object: string): string[] => tokenKeyArgs(hsm.module, object)
 const rsaKey = (): string[] => tokenKey('Signature RSA')
 const ecKey = (): string[] => tokenKey('Signature EC')
 const p12Key = (): string[] => ['--p12', p12, '--password-env', 'P12_PASSWORD']

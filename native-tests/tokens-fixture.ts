@@ -78,3 +78,15 @@ export function createTestTokens(): SoftHsm {
     },
   ])
 }
+
+/** The command-line options naming a key of the "Mairie de Test" token, its PIN read from MAIRIE_PIN. */
+export function tokenKeyArgs(module: string, object: string): string[] {
+  return [
+    '--key',
+    `pkcs11:token=Mairie%20de%20Test;object=${encodeURIComponent(object)};type=private`,
+    '--module',
+    module,
+    '--pin-env',
+    'MAIRIE_PIN',
+  ]
+}

@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DOMParser } from '@xmldom/xmldom'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { main } from '../src/cli/main.js'
-import { captureIo } from './capture-io.js'
+import { runCli } from './capture-io.js'
 import { makeAgentP12, trustTestPki } from './test-pki-files.js'
 
 // sceau's verdicts on real signed flows and real trusted lists, set against xmlsec1's on the same bytes.
@@ -41,11 +40,7 @@ interface Report {
   checks: Check[]
 }
 
-async function sceau(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const io = captureIo(env)
-  const code = await main(args, io)
-  return { code, stdout: io.stdout, stderr: io.stderr }
-}
+const sceau = runCli
 
 async function verify(file: string, ...options: string[]): Promise<{ code: number; report: Report }> {
   const { code, stdout, stderr } = await sceau(['verify', file, '--json', ...options])
