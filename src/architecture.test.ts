@@ -5,10 +5,25 @@ import { describe, expect, it } from 'vitest'
 
 // The layers, left to right: a module may import only from its own layer and the ones to its left
 // (shared/STYLE.md). `testing` builds test PKIs and may use everything but the CLI.
-const ORDER = ['root', 'x509', 'pkcs11', 'signer', 'policy', 'xml', 'cms', 'xades', 'pades', 'cades', 'batch', 'testing', 'cli'] as const
+const ORDER = [
+  'root',
+  'x509',
+  'pkcs11',
+  'signer',
+  'policy',
+  'xml',
+  'cms',
+  'timestamp',
+  'xades',
+  'pades',
+  'cades',
+  'batch',
+  'testing',
+  'cli',
+] as const
 const RANK: Record<string, number> = Object.fromEntries(ORDER.map((layer, index) => [layer, index]))
 // policy, xml and cms are siblings, as are xades and pades: neither imports the other. cades comes after pades
-// (it uses PAdES's RFC 3161 client).
+// (it uses PAdES's CMS judge). timestamp (RFC 3161 client and token checks) serves xades, pades and cades.
 const SIBLINGS = new Set(['policy>xml', 'xml>policy', 'xml>cms', 'cms>xml', 'policy>cms', 'cms>policy', 'xades>pades', 'pades>xades'])
 
 const src = dirname(fileURLToPath(import.meta.url))

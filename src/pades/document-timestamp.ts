@@ -7,7 +7,7 @@
 
 import { SceauError } from '../errors.js'
 import { byteRangeParts, prepareSignature } from './pdf/prepare-signature.js'
-import { requestTimestamp } from './timestamp.js'
+import { requestTimestamp } from '../timestamp/rfc3161.js'
 
 /** Options of {@link timestampPdfParts}. */
 export interface DocumentTimestampOptions {

@@ -17,7 +17,7 @@ import { checkOcsp } from '../policy/ocsp.js'
 import { describeCertificate } from '../x509/describe.js'
 import { appendDss, type DssSignatureData } from './pdf/dss.js'
 import { readPdf, type PdfSignatureField } from './pdf/read-pdf.js'
-import { readTimestampToken } from './timestamp.js'
+import { readTimestampToken } from '../timestamp/rfc3161.js'
 
 /** Options of {@link extendToLt}. */
 export interface ExtendToLtOptions extends Pick<RevocationOptions, 'getCrl' | 'postOcsp' | 'ocspCache' | 'crlCache'> {

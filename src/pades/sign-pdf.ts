@@ -14,7 +14,7 @@ import type { Signer } from '../signer/signer.js'
 import type { SignatureAlgorithm } from '../types.js'
 import { describeCertificate } from '../x509/describe.js'
 import { byteRangeParts, prepareSignature } from './pdf/prepare-signature.js'
-import { requestTimestamp } from './timestamp.js'
+import { requestTimestamp } from '../timestamp/rfc3161.js'
 
 /** Options of {@link signPdf}. */
 export interface SignPdfOptions {

@@ -17,7 +17,8 @@ import { readDss } from './pdf/dss.js'
 import { dictOf, isName, isString } from './pdf/objects.js'
 import { docMdpPermissions } from './pdf/prepare-signature.js'
 import { readPdf, textOf, type PdfDocument, type PdfSignatureField } from './pdf/read-pdf.js'
-import { checkTimestamp, judgeCmsSignature } from './judge-cms.js'
+import { checkTimestamp } from '../timestamp/check-timestamp.js'
+import { judgeCmsSignature } from './judge-cms.js'
 
 /** The verdict on one PDF signature. */
 export interface PdfSignatureReport {

@@ -13,7 +13,7 @@ import { createTestPki, type TestPki } from '../testing/pki.js'
 import { startTestTsa, TEST_TSA_POLICY, type TestTsa, type TestTsaMode } from '../testing/tsa.js'
 import { describeCertificate } from '../x509/describe.js'
 import { derToPem } from '../x509/pem.js'
-import { readTimestampToken, requestTimestamp, verifyTimestampToken } from './timestamp.js'
+import { readTimestampToken, requestTimestamp, verifyTimestampToken } from '../timestamp/rfc3161.js'
 
 let pki: TestPki
 let dir: string
