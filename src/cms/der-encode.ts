@@ -23,6 +23,11 @@ export function tlv(tag: number, ...contents: Uint8Array[]): Uint8Array {
   return concatBytes([[tag], lengthOctets(body.length), body])
 }
 
+/** The identifier and length octets of an element whose contents are `length` bytes, written separately. */
+export function tlvHeader(tag: number, length: number): Uint8Array {
+  return new Uint8Array([tag, ...lengthOctets(length)])
+}
+
 /** An OBJECT IDENTIFIER from its dotted form. */
 export function oid(dotted: string): Uint8Array {
   return new Uint8Array(new asn1js.ObjectIdentifier({ value: dotted }).toBER())

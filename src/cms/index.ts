@@ -7,17 +7,19 @@
 
 export { CMS_OIDS } from './oids.js'
 export type { CmsSignatureAlgorithm } from './algorithms.js'
-export { signedAttributes, type SignedAttributesOptions } from './signed-attributes.js'
+export { signedAttributes, type SignedAttributesOptions, type SignaturePolicyReference } from './signed-attributes.js'
 export type { EssCertIdV2 } from './signing-certificate.js'
-export { signCms, type SignCmsOptions, type SignedCms, type UnsignedAttribute } from './sign.js'
-export { addUnsignedAttribute } from './unsigned-attribute.js'
+export { signCms, signSignerInfo, type SignCmsOptions, type SignedCms, type SignedSignerInfo, type UnsignedAttribute } from './sign.js'
+export { joinSignedData, mergeSignedData, ocspRevocationChoice, signedDataFrame, type SignedDataParts } from './signed-data.js'
+export { addUnsignedAttribute, withUnsignedAttribute } from './unsigned-attribute.js'
 export {
   MAX_CMS_LENGTH,
   parseCms,
   type CmsAttribute,
   type CmsSignedAttributes,
+  type CmsSignaturePolicy,
   type CmsSignerInfo,
   type ParsedCms,
   type SignerIdentifier,
 } from './parse.js'
-export { verifyCms, type CmsCheck, type CmsCheckId, type CmsVerification, type VerifyCmsOptions } from './verify.js'
+export { verifyCms, verifySignerInfo, type CmsCheck, type CmsCheckId, type CmsVerification, type VerifyCmsOptions } from './verify.js'

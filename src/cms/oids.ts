@@ -22,4 +22,12 @@ export const CMS_OIDS = {
   signingCertificate: '1.2.840.113549.1.9.16.2.12',
   /** id-aa-signatureTimeStampToken (RFC 3161 appendix A): the unsigned attribute of PAdES B-T. */
   signatureTimeStampToken: '1.2.840.113549.1.9.16.2.14',
+  /** id-countersignature (PKCS#9, RFC 5652 §11.4): a SignerInfo over another's signature value. */
+  counterSignature: '1.2.840.113549.1.9.6',
+  /** id-aa-ets-sigPolicyId (RFC 5126 §5.8.1): CAdES-EPES. */
+  signaturePolicyIdentifier: '1.2.840.113549.1.9.16.2.15',
+  /** id-aa-ets-commitmentType (RFC 5126 §5.11.1). */
+  commitmentTypeIndication: '1.2.840.113549.1.9.16.2.16',
+  /** id-spq-ets-uri: the SPuri policy qualifier. */
+  spqEtsUri: '1.2.840.113549.1.9.16.5.1',
 } as const

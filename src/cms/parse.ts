@@ -6,6 +6,7 @@ import { SceauError } from '../errors.js'
 import type { DigestAlgorithm } from '../types.js'
 import { digestFromOid, readSignatureAlgorithm, type CmsSignatureAlgorithm } from './algorithms.js'
 import { CMS_OIDS } from './oids.js'
+import { OCSP_REVOCATION_INFO, type SignedDataParts } from './signed-data.js'
 import { decodeSigningCertificateV2, type EssCertIdV2 } from './signing-certificate.js'
 
 /** The largest CMS parseCms reads: far above a PAdES signature with its chain and time-stamp (tens of KB). */
@@ -25,7 +26,23 @@ export interface CmsSignedAttributes {
   readonly messageDigest?: Uint8Array
   readonly signingCertificateV2?: EssCertIdV2
   readonly signingTime?: Date
+  /** signature-policy-identifier (CAdES-EPES): the policy named and the digest of its document, or implied. */
+  readonly signaturePolicy?: CmsSignaturePolicy
+  /** commitment-type-indication: the commitment type's OID. */
+  readonly commitmentType?: string
 }
+
+/** A signature-policy-identifier attribute as read. */
+export type CmsSignaturePolicy =
+  | {
+      readonly oid: string
+      /** A sceau digest name, or the OID as written. */
+      readonly hashAlgorithm: string
+      readonly hash: Uint8Array
+      /** The SPuri qualifier, when there is one. */
+      readonly uri?: string
+    }
+  | { readonly implied: true }
 
 /** An attribute as written: its type and each value's DER. */
 export interface CmsAttribute {
@@ -33,8 +50,10 @@ export interface CmsAttribute {
   readonly values: readonly Uint8Array[]
 }
 
-/** The first SignerInfo of a SignedData. */
+/** One SignerInfo of a SignedData. */
 export interface CmsSignerInfo {
+  /** The SignerInfo's bytes as written. */
+  readonly der: Uint8Array
   readonly sid: SignerIdentifier
   /** A sceau digest name, or the OID as written when sceau does not compute that digest (SHA-1, SHA-224…). */
   readonly digestAlgorithm: DigestAlgorithm | (string & {})
@@ -46,6 +65,8 @@ export interface CmsSignerInfo {
   readonly signedAttributes: readonly CmsAttribute[]
   readonly signatureValue: Uint8Array
   readonly unsignedAttributes: readonly CmsAttribute[]
+  /** The SignerInfos of its countersignature attributes (RFC 5652 §11.4), each over this one's signature value. */
+  readonly counterSignatures: readonly CmsSignerInfo[]
 }
 
 /** What {@link parseCms} reads from a ContentInfo(SignedData). */
@@ -56,10 +77,18 @@ export interface ParsedCms {
   readonly content?: Uint8Array
   /** Every certificate of the certificates field, DER, in order (other certificate formats are skipped). */
   readonly certificates: readonly Uint8Array[]
-  /** The first SignerInfo (PAdES and CAdES baseline have exactly one). */
+  /** The first SignerInfo (PAdES has exactly one). */
   readonly signer: CmsSignerInfo
+  /** Every SignerInfo in the order written (co-signatures of a .p7s are parallel SignerInfos). */
+  readonly signers: readonly CmsSignerInfo[]
   /** How many SignerInfos there are. */
   readonly signerCount: number
+  /** CertificateLists among the crls field (CAdES B-LT), DER. */
+  readonly crls: readonly Uint8Array[]
+  /** OCSP responses among the crls field (RFC 5940 other revocation info), DER. */
+  readonly ocspResponses: readonly Uint8Array[]
+  /** Each field's bytes, to rebuild the SignedData with a change (see signed-data.ts). */
+  readonly parts: SignedDataParts
 }
 
 /**
@@ -89,34 +118,66 @@ export function parseCms(der: Uint8Array): ParsedCms {
   const fields = children(signedData, 'SignedData')
   let index = 0
   const next = (): asn1js.AsnType | undefined => fields[index++]
-  integerOf(next(), 'SignedData version')
-  children(next(), 'digestAlgorithms')
+  const version = next()
+  integerOf(version, 'SignedData version')
+  const digestAlgorithms = children(next(), 'digestAlgorithms').map(raw)
   const encapsulated = children(next(), 'encapContentInfo')
   const eContentType = oidOf(encapsulated[0], 'eContentType')
   const eContent = encapsulated[1] === undefined ? undefined : octets(children(encapsulated[1], 'eContent', 1)[0], 'eContent')
+  const certificateChoices: Uint8Array[] = []
   const certificates: Uint8Array[] = []
   let field = next()
   if (isContext(field, 0)) {
     for (const choice of children(field, 'certificates')) {
+      certificateChoices.push(raw(choice))
       // Only the plain Certificate choice (a SEQUENCE); attribute and "other" certificates are tagged.
       if (choice.idBlock.tagClass === 1 && choice.idBlock.tagNumber === 16) certificates.push(raw(choice))
     }
     field = next()
   }
-  if (isContext(field, 1)) field = next()
+  const revocationChoices: Uint8Array[] = []
+  const crls: Uint8Array[] = []
+  const ocspResponses: Uint8Array[] = []
+  if (isContext(field, 1)) {
+    for (const choice of children(field, 'crls')) {
+      revocationChoices.push(raw(choice))
+      if (choice.idBlock.tagClass === 1 && choice.idBlock.tagNumber === 16) crls.push(raw(choice))
+      else if (isContext(choice, 1)) {
+        const [format, value] = children(choice, 'OtherRevocationInfoFormat', 2)
+        if (oidOf(format, 'otherRevInfoFormat') === OCSP_REVOCATION_INFO && value !== undefined) ocspResponses.push(raw(value))
+      }
+    }
+    field = next()
+  }
   const signerInfos = children(field, 'signerInfos')
   if (signerInfos.length === 0) fail('no SignerInfo')
   if (index !== fields.length) fail('fields after signerInfos')
+  const signers = signerInfos.map((signerInfo) => parseSignerInfo(signerInfo, 0))
   return {
     contentType: eContentType,
     ...(eContent === undefined ? {} : { content: eContent }),
     certificates,
-    signer: parseSignerInfo(signerInfos[0] as asn1js.AsnType),
+    signer: signers[0] as CmsSignerInfo,
+    signers,
     signerCount: signerInfos.length,
+    crls,
+    ocspResponses,
+    parts: {
+      version: version.valueBlock.valueDec,
+      digestAlgorithms,
+      contentType: eContentType,
+      certificates: certificateChoices,
+      crls: revocationChoices,
+      signerInfos: signerInfos.map(raw),
+    },
   }
 }
 
-function parseSignerInfo(signerInfo: asn1js.AsnType): CmsSignerInfo {
+// Counter-signatures nest (a counter-signature may be counter-signed); past this depth the input is hostile.
+const MAX_COUNTER_SIGNATURE_DEPTH = 8
+
+function parseSignerInfo(signerInfo: asn1js.AsnType, depth: number): CmsSignerInfo {
+  if (depth > MAX_COUNTER_SIGNATURE_DEPTH) fail(`counter-signatures nested deeper than ${MAX_COUNTER_SIGNATURE_DEPTH}`)
   const fields = children(signerInfo, 'SignerInfo')
   let index = 0
   const next = (): asn1js.AsnType | undefined => fields[index++]
@@ -151,7 +212,12 @@ function parseSignerInfo(signerInfo: asn1js.AsnType): CmsSignerInfo {
     field = next()
   }
   if (field !== undefined) fail('fields after the SignerInfo signature')
+  const counterSignatures = unsignedAttributes
+    .filter((attribute) => attribute.oid === CMS_OIDS.counterSignature)
+    .flatMap((attribute) => attribute.values)
+    .map((value) => parseSignerInfo(decode(value, 'countersignature'), depth + 1))
   return {
+    der: raw(signerInfo),
     sid,
     digestAlgorithm: digestFromOid(digestOid) ?? digestOid,
     signatureAlgorithm,
@@ -160,6 +226,7 @@ function parseSignerInfo(signerInfo: asn1js.AsnType): CmsSignerInfo {
     signedAttributes,
     signatureValue,
     unsignedAttributes,
+    counterSignatures,
   }
 }
 
@@ -175,11 +242,40 @@ function readAttributes(attributes: readonly CmsAttribute[]): CmsSignedAttribute
   const messageDigest = single(CMS_OIDS.messageDigest)
   const signingCertificateV2 = single(CMS_OIDS.signingCertificateV2)
   const signingTime = single(CMS_OIDS.signingTime)
+  const policy = single(CMS_OIDS.signaturePolicyIdentifier)
+  const commitment = single(CMS_OIDS.commitmentTypeIndication)
   return {
+    ...(policy === undefined ? {} : { signaturePolicy: policyOf(decode(policy, 'signature-policy-identifier')) }),
+    ...(commitment === undefined
+      ? {}
+      : {
+          commitmentType: oidOf(
+            children(decode(commitment, 'commitment-type-indication'), 'commitment-type-indication')[0],
+            'commitmentTypeId',
+          ),
+        }),
     ...(contentType === undefined ? {} : { contentType: oidOf(decode(contentType, 'content-type'), 'content-type') }),
     ...(messageDigest === undefined ? {} : { messageDigest: octets(decode(messageDigest, 'message-digest'), 'message-digest') }),
     ...(signingCertificateV2 === undefined ? {} : { signingCertificateV2: decodeSigningCertificateV2(signingCertificateV2) }),
     ...(signingTime === undefined ? {} : { signingTime: timeOf(decode(signingTime, 'signing-time')) }),
+  }
+}
+
+function policyOf(element: asn1js.AsnType): CmsSignaturePolicy {
+  if (element instanceof asn1js.Null) return { implied: true }
+  const [policyId, hash, qualifiers] = children(element, 'SignaturePolicyId')
+  const [algorithm, value] = children(hash, 'sigPolicyHash', 2)
+  const hashOid = algorithmOf(algorithm, 'sigPolicyHash algorithm').algorithm
+  let uri: string | undefined
+  for (const qualifier of qualifiers === undefined ? [] : children(qualifiers, 'sigPolicyQualifiers')) {
+    const [id, text] = children(qualifier, 'SigPolicyQualifierInfo')
+    if (oidOf(id, 'sigPolicyQualifierId') === CMS_OIDS.spqEtsUri && text instanceof asn1js.IA5String) uri = text.valueBlock.value
+  }
+  return {
+    oid: oidOf(policyId, 'sigPolicyId'),
+    hashAlgorithm: digestFromOid(hashOid) ?? hashOid,
+    hash: octets(value, 'sigPolicyHash'),
+    ...(uri === undefined ? {} : { uri }),
   }
 }
 

@@ -45,15 +45,33 @@ export interface CmsVerification {
  */
 export function verifyCms(der: Uint8Array, options: VerifyCmsOptions): CmsVerification {
   const cms = parseCms(der)
-  const { signer } = cms
-  const signerCertificate = findSignerCertificate(cms)
+  return { ...verifySignerInfo(cms, cms.signer, options), cms }
+}
+
+/**
+ * The checks of {@link verifyCms} for one SignerInfo of a parsed SignedData: a co-signer, or with
+ * `counterSigned` a counter-signature, whose message-digest covers the counter-signed SignerInfo's signature value.
+ *
+ * @example
+ * ```ts
+ * const cms = parseCms(p7s)
+ * const verdicts = cms.signers.map((signer) => verifySignerInfo(cms, signer, { contentDigest: digests[signer.digestAlgorithm] }))
+ * ```
+ */
+export function verifySignerInfo(
+  cms: ParsedCms,
+  signer: CmsSignerInfo,
+  options: VerifyCmsOptions,
+  counterSigned?: CmsSignerInfo,
+): Omit<CmsVerification, 'cms'> {
+  const signerCertificate = findSignerCertificate(cms, signer)
   const checks = [
-    checkMessageDigest(signer, options),
+    checkMessageDigest(signer, counterSigned === undefined ? options : { content: counterSigned.signatureValue }),
     checkSignature(signer, signerCertificate),
     checkSigningCertificate(signer, signerCertificate),
-    checkContentType(cms),
+    counterSigned === undefined ? checkContentType(cms, signer) : checkNoContentType(signer),
   ]
-  return { checks, ...(signerCertificate === undefined ? {} : { signerCertificate }), cms }
+  return { checks, ...(signerCertificate === undefined ? {} : { signerCertificate }) }
 }
 
 function checkMessageDigest(signer: CmsSignerInfo, options: VerifyCmsOptions): CmsCheck {
@@ -140,17 +158,24 @@ function checkSigningCertificate(signer: CmsSignerInfo, certificate: Uint8Array 
   return { id, status: 'pass', reason: `the ${hash} certHash matches the signer certificate` }
 }
 
-function checkContentType(cms: ParsedCms): CmsCheck {
+function checkNoContentType(signer: CmsSignerInfo): CmsCheck {
   const id = 'content-type'
-  const contentType = cms.signer.attributes.contentType
+  return signer.attributes.contentType === undefined
+    ? { id, status: 'pass', reason: 'a counter-signature has no content-type' }
+    : { id, status: 'fail', reason: 'a counter-signature must not have a content-type attribute (RFC 5652 §11.4)' }
+}
+
+function checkContentType(cms: ParsedCms, signer: CmsSignerInfo): CmsCheck {
+  const id = 'content-type'
+  const contentType = signer.attributes.contentType
   if (contentType === undefined) return { id, status: 'fail', reason: 'the signed attributes have no content-type' }
   if (contentType !== cms.contentType) return { id, status: 'fail', reason: 'the content-type attribute differs from eContentType' }
   if (contentType !== CMS_OIDS.data) return { id, status: 'fail', reason: `content type ${contentType} is not id-data` }
   return { id, status: 'pass', reason: 'the content type is id-data' }
 }
 
-function findSignerCertificate(cms: ParsedCms): Uint8Array | undefined {
-  const { sid } = cms.signer
+function findSignerCertificate(cms: ParsedCms, signer: CmsSignerInfo): Uint8Array | undefined {
+  const { sid } = signer
   return cms.certificates.find((certificate) => {
     try {
       if ('issuerAndSerial' in sid) {

@@ -2,8 +2,8 @@
 // signing-certificate-v2, content type, signature time-stamp, and the signer certificate through the policy layer.
 
 import { CMS_OIDS } from '../cms/oids.js'
-import { parseCms } from '../cms/parse.js'
-import { verifyCms } from '../cms/verify.js'
+import { parseCms, type CmsSignerInfo, type ParsedCms } from '../cms/parse.js'
+import { verifySignerInfo } from '../cms/verify.js'
 import { SceauError } from '../errors.js'
 import { checkCertificate, type CertificateReport, type CheckCertificateOptions } from '../policy/check-certificate.js'
 import type { ProfileName } from '../policy/profiles.js'
@@ -37,17 +37,74 @@ export interface JudgedCms {
   readonly signingTime?: string
 }
 
-/** Judges one CMS SignedData over a detached content. */
+/** One SignerInfo judged, with the counter-signatures on it. */
+export interface JudgedSigner extends JudgedCms {
+  /** The SignerInfo as parsed (policy, commitment type…); absent when the CMS could not be read. */
+  readonly signerInfo?: CmsSignerInfo
+  readonly counterSignatures: readonly JudgedSigner[]
+}
+
+/** Judges the first SignerInfo of a CMS SignedData over a detached content (PAdES has exactly one). */
 export async function judgeCmsSignature(der: Uint8Array, options: JudgeCmsOptions): Promise<JudgedCms> {
-  const checks: SignatureCheck[] = []
-  let cmsDigest: string
+  const { signers } = await judgeCmsSigners(der, options)
+  return signers[0] as JudgedSigner
+}
+
+/**
+ * Judges every SignerInfo of a CMS SignedData (co-signatures) and every counter-signature on them. The content is
+ * hashed once per digest algorithm the signers use. Revocation data and certificates the CMS carries (CAdES B-LT)
+ * are used beside the caller's.
+ */
+export async function judgeCmsSigners(der: Uint8Array, options: JudgeCmsOptions): Promise<{ cms?: ParsedCms; signers: JudgedSigner[] }> {
+  let cms: ParsedCms
   try {
-    cmsDigest = String(parseCms(der).signer.digestAlgorithm)
+    cms = parseCms(der)
   } catch (err) {
     if (!(err instanceof SceauError)) throw err
-    checks.push({ id: 'cms.structure', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: `${options.what}: ${err.message}` })
-    return { checks }
+    const checks: SignatureCheck[] = [
+      { id: 'cms.structure', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: `${options.what}: ${err.message}` },
+    ]
+    return { signers: [{ checks, counterSignatures: [] }] }
   }
+  const digests = new Map<string, Promise<Uint8Array>>()
+  const digestOf = (hash: 'SHA-1' | DigestAlgorithm): Promise<Uint8Array> => {
+    let pending = digests.get(hash)
+    if (pending === undefined) {
+      pending = Promise.resolve(options.digestOf(hash)).then((bytes) => new Uint8Array(bytes))
+      digests.set(hash, pending)
+    }
+    return pending
+  }
+  const effective: JudgeCmsOptions =
+    cms.crls.length + cms.ocspResponses.length === 0
+      ? options
+      : {
+          ...options,
+          revocation: {
+            ...options.revocation,
+            crls: [...(options.revocation?.crls ?? []), ...cms.crls],
+            ocspResponses: [...(options.revocation?.ocspResponses ?? []), ...cms.ocspResponses],
+          },
+        }
+  const signers: JudgedSigner[] = []
+  for (const signer of cms.signers) signers.push(await judgeSigner(cms, signer, effective, digestOf, undefined, 0))
+  return { cms, signers }
+}
+
+async function judgeSigner(
+  cms: ParsedCms,
+  signerInfo: CmsSignerInfo,
+  options: JudgeCmsOptions,
+  digestOf: (hash: 'SHA-1' | DigestAlgorithm) => Promise<Uint8Array>,
+  counterSigned: CmsSignerInfo | undefined,
+  depth: number,
+): Promise<JudgedSigner> {
+  const checks: SignatureCheck[] = []
+  const counterSignatures: JudgedSigner[] = []
+  for (const counter of signerInfo.counterSignatures) {
+    counterSignatures.push(await judgeSigner(cms, counter, options, digestOf, signerInfo, depth + 1))
+  }
+  const cmsDigest = String(signerInfo.digestAlgorithm)
   if (!['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512'].includes(cmsDigest)) {
     checks.push({
       id: 'cms.digest',
@@ -55,9 +112,11 @@ export async function judgeCmsSignature(der: Uint8Array, options: JudgeCmsOption
       subIndication: 'CRYPTO_CONSTRAINTS_FAILURE',
       reason: `digest ${cmsDigest} not supported`,
     })
-    return { checks }
+    return { checks, signerInfo, counterSignatures }
   }
-  const verification = verifyCms(der, { contentDigest: new Uint8Array(await options.digestOf(cmsDigest as 'SHA-1' | DigestAlgorithm)) })
+  // A counter-signature's digest is over the counter-signed signature value, which verifySignerInfo hashes itself.
+  const contentDigest = counterSigned === undefined ? await digestOf(cmsDigest as 'SHA-1' | DigestAlgorithm) : new Uint8Array()
+  const verification = verifySignerInfo(cms, signerInfo, { contentDigest }, counterSigned)
   for (const check of verification.checks) {
     const essOptional = check.id === 'signing-certificate-v2' && !options.essRequired
     checks.push({
@@ -76,15 +135,15 @@ export async function judgeCmsSignature(der: Uint8Array, options: JudgeCmsOption
                 : 'FORMAT_FAILURE',
     })
   }
-  const signingTime = verification.cms.signer.attributes.signingTime
-  const claimedTime = options.claimedTime ?? (signingTime instanceof Date ? signingTime.toISOString() : undefined)
+  const signingTime = signerInfo.attributes.signingTime
+  const claimedTime = depth === 0 && options.claimedTime !== undefined ? options.claimedTime : signingTime?.toISOString()
 
   // B-T: a valid signature time-stamp proves the signature existed at its genTime; the signer certificate is
   // then judged at that time (ETSI EN 319 102-1 §5.6.2.1, POE from the time-stamp).
   let provenAt: Date | undefined
-  const timestamp = verification.cms.signer.unsignedAttributes.find((attribute) => attribute.oid === CMS_OIDS.signatureTimeStampToken)
+  const timestamp = signerInfo.unsignedAttributes.find((attribute) => attribute.oid === CMS_OIDS.signatureTimeStampToken)
   const token = timestamp?.values[0]
-  if (token !== undefined) provenAt = await checkTimestamp(token, verification.cms.signer.signatureValue, options, checks)
+  if (token !== undefined) provenAt = await checkTimestamp(token, signerInfo.signatureValue, options, checks)
 
   const certificate = verification.signerCertificate
   if (certificate === undefined) {
@@ -94,14 +153,14 @@ export async function judgeCmsSignature(der: Uint8Array, options: JudgeCmsOption
       subIndication: 'NO_SIGNING_CERTIFICATE_FOUND',
       reason: 'the CMS holds no signer certificate',
     })
-    return { checks, provenAt, signingTime: claimedTime }
+    return { checks, provenAt, signingTime: claimedTime, signerInfo, counterSignatures }
   }
   const info = describeCertificate(certificate)
   const certificateReport = await checkCertificate(certificate, {
     ...options,
     at: provenAt ?? options.at ?? new Date(),
     profile: options.profile ?? 'rgs2-signature',
-    intermediates: [...(options.intermediates ?? []), ...verification.cms.certificates.filter((other) => other !== certificate)],
+    intermediates: [...(options.intermediates ?? []), ...cms.certificates.filter((other) => other !== certificate)],
   })
   checks.push(certificateCheck(certificateReport, claimedTime))
   return {
@@ -110,5 +169,7 @@ export async function judgeCmsSignature(der: Uint8Array, options: JudgeCmsOption
     certificateReport,
     provenAt,
     signingTime: claimedTime,
+    signerInfo,
+    counterSignatures,
   }
 }
