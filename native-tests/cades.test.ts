@@ -24,8 +24,32 @@ const sceau = (args: string[]): ReturnType<typeof runCli> => runCli(args, { MAIR
 const tokenKey = (object: string): string[] => tokenKeyArgs(hsm.module, object)
 
 function openssl(p7s: string, content: string): boolean {
-  const args = ['cms', '-verify', '-binary', '-inform', 'DER', '-in', p7s, '-content', content, '-CAfile', join(dir, 'bundle.pem')]
-  return spawnSync('openssl', [...args, '-purpose', 'any', '-out', '/dev/null']).status === 0
+  return opensslCms(p7s, content).ok
+}
+
+/** openssl cms -verify: whether it accepts, how many signer certificates it found, and the content it read. */
+function opensslCms(signature: string, content?: string): { ok: boolean; signers: number; content: Buffer } {
+  const signers = join(dir, 'openssl-signers.pem')
+  const out = join(dir, 'openssl-content')
+  rmSync(signers, { force: true })
+  const args = ['cms', '-verify', '-binary', '-inform', 'DER', '-in', signature, '-CAfile', join(dir, 'bundle.pem'), '-purpose', 'any']
+  if (content !== undefined) args.push('-content', content)
+  if (spawnSync('openssl', [...args, '-signer', signers, '-out', out]).status !== 0)
+    return { ok: false, signers: 0, content: Buffer.alloc(0) }
+  return { ok: true, signers: (readFileSync(signers, 'utf8').match(/BEGIN CERTIFICATE/g) ?? []).length, content: readFileSync(out) }
+}
+
+async function withTsa<T>(use: (url: string) => Promise<T>): Promise<T> {
+  const tsa = await startTestTsa({
+    certificatePem: readFileSync(pkiFile('tsa-rsa2048.cert.pem'), 'utf8'),
+    keyDer: new Uint8Array(readFileSync(pkiFile('tsa-rsa2048.key.der'))),
+    chainPem: readFileSync(pkiFile('intermediate.pem'), 'utf8'),
+  })
+  try {
+    return await use(tsa.url)
+  } finally {
+    await tsa.close()
+  }
 }
 
 beforeAll(() => {
@@ -90,5 +114,133 @@ describe('sceau sign (detached CAdES), judged by openssl cms', () => {
     } finally {
       await tsa.close()
     }
+  })
+})
+
+describe('parapheur workflows: co-signature, counter-signature, enveloping, B-LT', () => {
+  it('--cosign: a second agent (PKCS#12) co-signs the token-signed .p7s in place; openssl finds both signers', async () => {
+    const file = join(dir, 'marche-2026-014.zip')
+    writeFileSync(file, randomBytes(2 * 1024 * 1024))
+    expect((await sceau(['sign', file, '--commitment', 'origin', ...tokenKey('Signature RSA')])).code).toBe(0)
+    const before = readFileSync(`${file}.p7s`)
+    const cosign = await sceau([
+      'sign',
+      '--cosign',
+      `${file}.p7s`,
+      '--commitment',
+      'approval',
+      '--p12',
+      p12,
+      '--password-env',
+      'P12_PASSWORD',
+    ])
+    expect(cosign.code, cosign.stderr).toBe(0)
+    expect(cosign.stdout).toContain('2 signer(s)')
+    expect(readFileSync(`${file}.p7s`).length).toBeGreaterThan(before.length)
+    expect(opensslCms(`${file}.p7s`, file)).toMatchObject({ ok: true, signers: 2 })
+    const verified = await sceau(['verify', `${file}.p7s`, ...trustTestPki(), '--json'])
+    expect(verified.code, verified.stdout).toBe(0)
+    const report = JSON.parse(verified.stdout).files[0]
+    expect(report.signatures).toHaveLength(2)
+    expect(report.signatures.map((signature: { commitmentType: string }) => signature.commitmentType).sort()).toEqual([
+      'approval',
+      'origin',
+    ])
+    // One changed byte: openssl and sceau reject both signatures.
+    const bytes = readFileSync(file)
+    bytes[12345] = (bytes[12345] as number) ^ 0x80
+    writeFileSync(file, bytes)
+    expect(openssl(`${file}.p7s`, file)).toBe(false)
+    const broken = JSON.parse((await sceau(['verify', `${file}.p7s`, ...trustTestPki(), '--json'])).stdout).files[0]
+    expect(broken.signatures.map((signature: { subIndication: string }) => signature.subIndication)).toEqual([
+      'HASH_FAILURE',
+      'HASH_FAILURE',
+    ])
+  })
+
+  it('--cosign refuses the .p7s of another file (CONTENT_MISMATCH, exit 2) and leaves it untouched', async () => {
+    const file = join(dir, 'piece-a.pdf')
+    const other = join(dir, 'piece-b.pdf')
+    writeFileSync(file, randomBytes(5000))
+    writeFileSync(other, randomBytes(5000))
+    expect((await sceau(['sign', file, ...tokenKey('Signature EC')])).code).toBe(0)
+    const before = readFileSync(`${file}.p7s`)
+    const run = await sceau(['sign', '--cosign', `${file}.p7s`, other, '--p12', p12, '--password-env', 'P12_PASSWORD'])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('CONTENT_MISMATCH')
+    expect(Buffer.compare(readFileSync(`${file}.p7s`), before)).toBe(0)
+  })
+
+  it('--countersign: the counter-signature is checked and reported under the signature it signs', async () => {
+    const file = join(dir, 'arrete-2026-077.pdf')
+    writeFileSync(file, randomBytes(40_000))
+    expect((await sceau(['sign', file, '--p12', p12, '--password-env', 'P12_PASSWORD'])).code).toBe(0)
+    const run = await sceau(['sign', '--countersign', `${file}.p7s`, ...tokenKey('Signature EC')])
+    expect(run.code, run.stderr).toBe(0)
+    expect(openssl(`${file}.p7s`, file)).toBe(true)
+    const junit = join(dir, 'countersign-junit.xml')
+    const verified = await sceau(['verify', `${file}.p7s`, ...trustTestPki(), '--junit', junit])
+    expect(verified.code, verified.stdout).toBe(0)
+    expect(verified.stdout).toMatch(/counter-signature 1: TOTAL_PASSED/)
+    const cases = readFileSync(junit, 'utf8').match(/<testcase [^>]*name="[^"]*"/g) ?? []
+    expect(cases).toHaveLength(2)
+    expect(cases[1]).toContain('counter-signature 1 on signature 1')
+  })
+
+  it('--enveloping: FILE.p7m carries the file; openssl extracts the same bytes; a changed byte fails both', async () => {
+    const file = join(dir, 'deliberation.pdf')
+    const original = randomBytes(3 * 1024 * 1024 + 5)
+    writeFileSync(file, original)
+    await withTsa(async (url) => {
+      const run = await sceau(['sign', file, '--enveloping', '--tsa', url, ...tokenKey('Signature RSA')])
+      expect(run.code, run.stderr).toBe(0)
+      expect(run.stdout).toContain('CAdES B-T, enveloping')
+    })
+    const p7m = `${file}.p7m`
+    const judged = opensslCms(p7m)
+    expect(judged.ok).toBe(true)
+    expect(Buffer.compare(judged.content, original)).toBe(0)
+    const verified = await sceau(['verify', p7m, ...trustTestPki(), '--json'])
+    expect(verified.code, verified.stdout).toBe(0)
+    expect(JSON.parse(verified.stdout).files[0]).toMatchObject({ packaging: 'enveloping', contentLength: original.length })
+    // Co-signing the .p7m keeps the content inside and adds the second signer.
+    expect((await sceau(['sign', '--cosign', p7m, '--p12', p12, '--password-env', 'P12_PASSWORD'])).code).toBe(0)
+    expect(opensslCms(p7m)).toMatchObject({ ok: true, signers: 2 })
+    const bytes = readFileSync(p7m)
+    const at = bytes.indexOf(original.subarray(0, 64)) + 100_000
+    bytes[at] = (bytes[at] as number) ^ 0x01
+    writeFileSync(p7m, bytes)
+    expect(opensslCms(p7m).ok).toBe(false)
+    expect((await sceau(['verify', p7m, ...trustTestPki()])).code).toBe(1)
+  })
+
+  it('--level B-LT: chains and CRLs inside the .p7s; verified with only the root as trust and no CRL given', async () => {
+    const file = join(dir, 'convention.odt')
+    writeFileSync(file, randomBytes(70_000))
+    await withTsa(async (url) => {
+      const run = await sceau([
+        'sign',
+        file,
+        '--level',
+        'B-LT',
+        '--tsa',
+        url,
+        '--trust',
+        pkiFile('root.pem'),
+        '--crl',
+        pkiFile('crl.der'),
+        '--crl',
+        pkiFile('root-crl.der'),
+        '--no-crl-fetch',
+        ...tokenKey('Signature EC'),
+      ])
+      expect(run.code, run.stderr).toBe(0)
+    })
+    const listed = spawnSync('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', `${file}.p7s`], { encoding: 'utf8' }).stdout
+    expect(listed).toContain('crls:')
+    expect(openssl(`${file}.p7s`, file)).toBe(true)
+    const verified = await sceau(['verify', `${file}.p7s`, '--trust', pkiFile('root.pem'), '--no-crl-fetch', '--json'])
+    expect(verified.code, verified.stdout).toBe(0)
+    expect(JSON.parse(verified.stdout).files[0].signatures[0]).toMatchObject({ level: 'B-LT', indication: 'TOTAL_PASSED' })
   })
 })

@@ -50,6 +50,7 @@ export type SceauErrorCode =
   | 'ALREADY_SIGNED'
   | 'PDF_ENCRYPTED'
   | 'LT_DATA_MISSING'
+  | 'CONTENT_MISMATCH'
   // services
   | 'TIMESTAMP_FAILED'
 

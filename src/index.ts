@@ -23,7 +23,25 @@ export { findModules, defaultModule, resolveModule } from './pkcs11/discover.js'
 export { describeCertificate, type CertificateInfo } from './x509/describe.js'
 export { checkCertificate, type CertificateReport, type CheckCertificateOptions } from './policy/check-certificate.js'
 export { parseTrustedList, verifyTrustedListSignature, type TrustedList } from './policy/trusted-list/index.js'
-export { signPes, verifyXml, HELIOS_POLICY, type SignPesOptions, type SignPesResult, type XmlVerificationReport } from './xades/index.js'
+export {
+  signPes,
+  signXadesDetachedFile,
+  verifyXml,
+  verifyXmlFile,
+  HELIOS_POLICY,
+  type SignPesOptions,
+  type SignPesResult,
+  type XmlVerificationReport,
+} from './xades/index.js'
 export { signPdf, verifyPdf, type SignPdfOptions, type PdfVerificationReport } from './pades/index.js'
-export { signCadesFile, verifyCadesFile, type CadesVerificationReport } from './cades/index.js'
+export {
+  signCadesFile,
+  signCadesEnvelopingFile,
+  cosignCades,
+  counterSignCades,
+  extendCadesToLt,
+  verifyCades,
+  verifyCadesFile,
+  type CadesVerificationReport,
+} from './cades/index.js'
 export { VERSION } from './version.js'

@@ -1,38 +1,58 @@
 /**
- * Verifies a detached CAdES signature (`.p7s`) against the file it signs.
+ * Verifies CAdES signatures: a detached `.p7s` against the file it signs, or an enveloping `.p7m` — every signer
+ * (co-signatures) and every counter-signature, with the policy layer's verdict on each certificate.
  *
  * @packageDocumentation
  */
 
-import { judgeCmsSignature, type JudgeCmsOptions } from '../pades/judge-cms.js'
+import { readFile } from 'node:fs/promises'
+import { commitmentTypeName } from '../commitment.js'
+import type { CmsSignaturePolicy } from '../cms/parse.js'
+import { CMS_OIDS } from '../cms/oids.js'
+import { judgeCmsSigners, type JudgeCmsOptions, type JudgedSigner } from '../pades/judge-cms.js'
 import type { CertificateReport } from '../policy/check-certificate.js'
 import { decide, type Indication, type SignatureCheck } from '../policy/signature-verdict.js'
-import { hashFile } from './sign-cades.js'
+import { hashFile } from '../signer/hash-file.js'
+import { hashEnvelopedContent, readEnvelopedFile } from './enveloped.js'
 
-/** The verdict on a detached CAdES signature. */
-export interface CadesVerificationReport {
-  /** The .p7s. */
-  readonly file?: string
-  /** The signed file. */
-  readonly content: string
-  readonly kind: 'cades'
+/** The verdict on one SignerInfo (a signer or a counter-signer). */
+export interface CadesSignatureReport {
   readonly indication: Indication
   readonly subIndication?: string
-  readonly signatures: readonly {
-    readonly indication: Indication
-    readonly subIndication?: string
-    readonly signer?: { readonly subject: string; readonly issuer: string; readonly serialNumber: string; readonly notAfter: string }
-    /** The signing-time attribute: claimed, not proven without a time-stamp. */
-    readonly signingTime?: string
-    /** ISO time proven by a valid signature time-stamp (CAdES B-T). */
-    readonly timestamp?: string
-    readonly checks: readonly SignatureCheck[]
-    readonly certificate?: CertificateReport
-  }[]
+  readonly signer?: { readonly subject: string; readonly issuer: string; readonly serialNumber: string; readonly notAfter: string }
+  /** The signing-time attribute: claimed, not proven without a time-stamp. */
+  readonly signingTime?: string
+  /** ISO time proven by a valid signature time-stamp (CAdES B-T). */
+  readonly timestamp?: string
+  /** B-B, B-T, or B-LT when the CMS also carries revocation data. */
+  readonly level: 'B-B' | 'B-T' | 'B-LT'
+  /** CAdES-EPES: the policy named, its hash algorithm and base64 hash; or `implied`. */
+  readonly policy?: { readonly oid: string; readonly hashAlgorithm: string; readonly hash: string; readonly uri?: string } | 'implied'
+  /** The commitment type's name (`approval`, `origin`…) or OID when it is none of ETSI's. */
+  readonly commitmentType?: string
+  readonly checks: readonly SignatureCheck[]
+  readonly certificate?: CertificateReport
+  /** Counter-signatures on this signature (RFC 5652 §11.4), each judged the same way. */
+  readonly counterSignatures: readonly CadesSignatureReport[]
+}
+
+/** The verdict on a CAdES file: the worst of its signatures' (counter-signatures included). */
+export interface CadesVerificationReport {
+  /** The .p7s or .p7m. */
+  readonly file?: string
+  /** The signed file; for a .p7m, "(enveloped)". */
+  readonly content: string
+  readonly kind: 'cades'
+  readonly packaging: 'detached' | 'enveloping'
+  /** Bytes of signed content. */
+  readonly contentLength?: number
+  readonly indication: Indication
+  readonly subIndication?: string
+  readonly signatures: readonly CadesSignatureReport[]
   readonly checks: readonly SignatureCheck[]
 }
 
-/** Options of {@link verifyCadesFile}. */
+/** Options of {@link verifyCadesFile} and {@link verifyCades}. */
 export type VerifyCadesOptions = Omit<JudgeCmsOptions, 'what' | 'essRequired' | 'digestOf' | 'claimedTime'> & { readonly file?: string }
 
 /**
@@ -48,19 +68,92 @@ export async function verifyCadesFile(
   contentPath: string,
   options: VerifyCadesOptions = {},
 ): Promise<CadesVerificationReport> {
-  const judged = await judgeCmsSignature(p7s, {
+  const { cms, signers } = await judgeCmsSigners(p7s, {
     ...options,
     what: options.file ?? 'the .p7s',
     essRequired: true,
     digestOf: (hash) => hashFile(contentPath, hash),
   })
-  const signature = {
+  const lt = cms !== undefined && cms.crls.length + cms.ocspResponses.length > 0
+  return report(options.file, contentPath, 'detached', signers, lt)
+}
+
+/**
+ * Verifies a CAdES file: enveloping (`.p7m`, the content inside, streamed from the file) or detached (the content
+ * is `content`, else the file named like the signature without `.p7s`).
+ *
+ * @example
+ * ```ts
+ * const report = await verifyCades('deliberation.pdf.p7m', { anchors: [caDer] })
+ * console.log(report.indication, report.signatures.length)
+ * ```
+ */
+export async function verifyCades(
+  path: string,
+  options: VerifyCadesOptions & { readonly content?: string } = {},
+): Promise<CadesVerificationReport> {
+  const enveloped = await readEnvelopedFile(path)
+  const file = options.file ?? path
+  if (enveloped === undefined) {
+    return verifyCadesFile(await readFile(path), options.content ?? path.replace(/\.p7s$/i, ''), { ...options, file })
+  }
+  const { cms, signers } = await judgeCmsSigners(enveloped.detached, {
+    ...options,
+    what: file,
+    essRequired: true,
+    digestOf: (hash) => hashEnvelopedContent(enveloped.content, hash),
+  })
+  const lt = cms !== undefined && cms.crls.length + cms.ocspResponses.length > 0
+  return { ...report(file, '(enveloped)', 'enveloping', signers, lt), contentLength: enveloped.contentLength }
+}
+
+function report(
+  file: string | undefined,
+  content: string,
+  packaging: 'detached' | 'enveloping',
+  signers: readonly JudgedSigner[],
+  lt: boolean,
+): CadesVerificationReport {
+  const signatures = signers.map((signer) => signatureReport(signer, lt))
+  const worst = decide(flatten(signatures))
+  return { file, content, kind: 'cades', packaging, ...worst, signatures, checks: [] }
+}
+
+function flatten(signatures: readonly CadesSignatureReport[]): { status: 'pass' | 'fail' | 'indeterminate'; subIndication?: string }[] {
+  return signatures.flatMap((signature) => [
+    {
+      status: signature.indication === 'TOTAL_PASSED' ? 'pass' : signature.indication === 'TOTAL_FAILED' ? 'fail' : 'indeterminate',
+      subIndication: signature.subIndication,
+    } as const,
+    ...flatten(signature.counterSignatures),
+  ])
+}
+
+function signatureReport(judged: JudgedSigner, lt: boolean): CadesSignatureReport {
+  const attributes = judged.signerInfo?.attributes
+  const timestamped = judged.signerInfo?.unsignedAttributes.some((attribute) => attribute.oid === CMS_OIDS.signatureTimeStampToken) ?? false
+  return {
     ...decide(judged.checks),
     signer: judged.signer,
     signingTime: judged.signingTime,
     timestamp: judged.provenAt?.toISOString(),
+    level: timestamped ? (lt ? 'B-LT' : 'B-T') : 'B-B',
+    ...(attributes?.signaturePolicy === undefined ? {} : { policy: policyReport(attributes.signaturePolicy) }),
+    ...(attributes?.commitmentType === undefined
+      ? {}
+      : { commitmentType: commitmentTypeName(attributes.commitmentType) ?? attributes.commitmentType }),
     checks: judged.checks,
     certificate: judged.certificateReport,
+    counterSignatures: judged.counterSignatures.map((counter) => signatureReport(counter, lt)),
   }
-  return { file: options.file, content: contentPath, kind: 'cades', ...decide(judged.checks), signatures: [signature], checks: [] }
+}
+
+function policyReport(policy: CmsSignaturePolicy): CadesSignatureReport['policy'] {
+  if ('implied' in policy) return 'implied'
+  return {
+    oid: policy.oid,
+    hashAlgorithm: policy.hashAlgorithm,
+    hash: Buffer.from(policy.hash).toString('base64'),
+    ...(policy.uri === undefined ? {} : { uri: policy.uri }),
+  }
 }

@@ -23,7 +23,7 @@ export function junitReport(files: readonly VerifiedFile[]): string {
       report.kind === 'pdf'
         ? report.signatures.map((signature) => ({ signature, name: `signature ${signature.field}` }))
         : report.kind === 'cades'
-          ? report.signatures.map((signature) => ({ signature, name: `signature of ${report.content}` }))
+          ? cadesCases(report.signatures, `of ${report.content}`)
           : report.signatures.map((signature) => {
               const covers = signature.covers
                 .filter((covered) => covered.scope !== 'signed-properties')
@@ -53,6 +53,18 @@ export function junitReport(files: readonly VerifiedFile[]): string {
     return `  <testsuite name="${xml(entry.file)}" tests="${cases.length}" failures="${failures}" errors="0">\n${cases.join('\n')}\n  </testsuite>`
   })
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="sceau verify">\n${suites.join('\n')}\n</testsuites>\n`
+}
+
+/** Each CAdES signature, then its counter-signatures, as test cases named by their place and signer. */
+function cadesCases(
+  signatures: CadesVerificationReport['signatures'],
+  what: string,
+  prefix = 'signature',
+): { signature: CadesVerificationReport['signatures'][number]; name: string }[] {
+  return signatures.flatMap((signature, k) => {
+    const name = `${prefix} ${k + 1} ${what}${signature.signer ? ` (${signature.signer.subject})` : ''}`
+    return [{ signature, name }, ...cadesCases(signature.counterSignatures, `on ${prefix} ${k + 1}`, 'counter-signature')]
+  })
 }
 
 function xml(value: string): string {

@@ -52,10 +52,14 @@ Commands:
       Sign PDFs (PAdES, ETSI.CAdES.detached) by incremental update: earlier signatures stay valid; B-T adds an
       RFC 3161 time-stamp, B-LT the chains and revocation data a verifier will need later, B-LTA a document
       time-stamp over all of it.
-  sceau sign FILE... [--level B-B|B-T] [--tsa URL] (--key pkcs11:URI … | --p12 FILE …) [--out FILE.p7s | --out-dir DIR]
-      A detached CAdES signature (FILE.p7s) of any file (procurement offers, contracts), hashed while read.
+  sceau sign FILE... [--format cades|xades] [--enveloping] [--level B-B|B-T|B-LT] [--tsa URL] [--commitment TYPE]
+             [--policy OID --policy-hash B64] (--key pkcs11:URI … | --p12 FILE …) [--out FILE | --out-dir DIR]
+      A signature of any file (procurement offers, contracts), hashed while read: detached CAdES (FILE.p7s, the
+      default), enveloping CAdES (FILE.p7m) or detached XAdES (FILE.xades.xml).
+  sceau sign --cosign EXISTING.p7s|.p7m [FILE] … | --countersign EXISTING [--signer-index N] …
+      Add a parallel signer (same file) or a counter-signature to an existing CAdES signature, in place.
   sceau verify FILE... [--trust PEM]... [--tsl TL.xml]... [--profile ...] [--at ISO-DATE] [--json] [--junit FILE]
-      Verify every signature of PDFs, .p7s files ([--content FILE], else the file beside it), PES flows or any
+      Verify every signature of PDFs, .p7s/.p7m files and detached XAdES ([--content FILE], else the file beside it), PES flows or any
       XML-DSig/XAdES document (trusted lists): what each covers,
       digests, signature value, XAdES properties, signer certificate; ETSI verdict per signature.
 

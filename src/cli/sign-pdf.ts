@@ -8,11 +8,11 @@ import { parseCommand } from './args.js'
 import type { CommandIo } from './io.js'
 import { OUTPUT_OPTIONS, signFiles } from './sign-files.js'
 import { SIGNER_OPTIONS, SIGNER_USAGE } from './signer-options.js'
-import { readCertificateFile, readInput } from './trust-options.js'
+import { levelOf, LT_OPTIONS, LT_USAGE, ltDataMissing, ltOptions } from './lt-options.js'
 
 const USAGE =
   `sceau sign-pdf IN.pdf... (--out OUT.pdf | --out-dir DIR) ${SIGNER_USAGE} [--reason TEXT] [--location TEXT] [--contact TEXT] ` +
-  '[--name TEXT] [--tsa URL] [--level B-B|B-T|B-LT|B-LTA [--trust PEM]... [--crl CRL]... [--no-crl-fetch] [--ocsp]] [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--json]'
+  `[--name TEXT] [--tsa URL] [--level B-B|B-T|B-LT|B-LTA ${LT_USAGE}] [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--json]`
 
 /** `sceau sign-pdf`: PAdES B-B signatures, added as incremental updates. */
 export async function signPdfCommand(argv: string[], io: CommandIo): Promise<number> {
@@ -29,31 +29,13 @@ export async function signPdfCommand(argv: string[], io: CommandIo): Promise<num
       certify: { type: 'string' },
       tsa: { type: 'string' },
       level: { type: 'string' },
-      trust: { type: 'string', multiple: true },
-      crl: { type: 'string', multiple: true },
-      'no-crl-fetch': { type: 'boolean' },
-      ocsp: { type: 'boolean' },
+      ...LT_OPTIONS,
     },
     USAGE,
   )
-  const level = values.level ?? (values.tsa === undefined ? 'B-B' : 'B-T')
-  if (level !== 'B-B' && level !== 'B-T' && level !== 'B-LT' && level !== 'B-LTA') {
-    throw new SceauError('USAGE', `--level ${level}: one of B-B, B-T, B-LT, B-LTA`)
-  }
-  if (level !== 'B-B' && values.tsa === undefined) {
-    throw new SceauError('USAGE', `--level ${level} needs --tsa URL (an RFC 3161 time-stamping authority)`)
-  }
+  const level = levelOf(values.level, values.tsa, ['B-B', 'B-T', 'B-LT', 'B-LTA'] as const)
   // B-LT: what a verifier needs later (chains, CRLs, OCSP responses) goes into a DSS revision after the signature.
-  const lt =
-    level === 'B-LT' || level === 'B-LTA'
-      ? {
-          trustedCertificates: (await Promise.all((values.trust ?? []).map(readCertificateFile))).flat(),
-          crls: await Promise.all((values.crl ?? []).map(readInput)),
-          fetch: values['no-crl-fetch'] !== true,
-          ocsp: values.ocsp === true,
-        }
-      : undefined
-  if (level === 'B-B' && values.tsa !== undefined) throw new SceauError('USAGE', '--tsa makes a B-T signature; drop --level B-B')
+  const lt = level === 'B-LT' || level === 'B-LTA' ? await ltOptions(values) : undefined
   const options: SignPdfOptions = {
     timestamp: values.tsa === undefined ? undefined : { url: values.tsa },
     reason: values.reason,
@@ -74,11 +56,7 @@ export async function signPdfCommand(argv: string[], io: CommandIo): Promise<num
     let dss: Uint8Array | undefined
     if (lt !== undefined) {
       const extended = await extendToLt(Buffer.concat([original, appended]), lt)
-      if (extended.missing.length > 0) {
-        throw new SceauError('LT_DATA_MISSING', `no revocation data for ${extended.missing.join('; ')}: give --crl, or allow fetching`, {
-          details: { file: input },
-        })
-      }
+      if (extended.missing.length > 0) throw ltDataMissing(extended.missing, input)
       dss = extended.appended
     }
     // B-LTA: a document time-stamp over everything so far, the DSS included.

@@ -1,6 +1,6 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises'
 import { SceauError } from '../errors.js'
-import { verifyCadesFile, type CadesVerificationReport } from '../cades/verify-cades.js'
+import { verifyCades, type CadesSignatureReport, type CadesVerificationReport } from '../cades/verify-cades.js'
 import { verifyPdf, type PdfVerificationReport } from '../pades/verify-pdf.js'
 import { verifyXmlFile, type Indication, type XmlVerificationReport } from '../xades/verify.js'
 import { parseCommand } from './args.js'
@@ -31,8 +31,8 @@ export async function verifyCommand(argv: string[], io: CommandIo): Promise<numb
         head === '%PDF-'
           ? await verifyPdf(await readFile(file), options)
           : head.charCodeAt(0) === 0x30
-            ? await verifyCadesFile(await readFile(file), values.content ?? file.replace(/\.p7s$/i, ''), options)
-            : await verifyXmlFile(file, options)
+            ? await verifyCades(file, { ...options, content: values.content })
+            : await verifyXmlFile(file, { ...options, content: values.content })
       files.push({ file, report })
       if (!values.json)
         io.out(report.kind === 'pdf' ? renderPdfReport(report) : report.kind === 'cades' ? renderCadesReport(report) : renderReport(report))
@@ -74,13 +74,19 @@ function renderReport(report: XmlVerificationReport): string {
   for (const signature of report.signatures) {
     const covers = signature.covers.filter((covered) => covered.scope !== 'signed-properties')
     const what = covers.map((covered) =>
-      covered.scope === 'document' ? `the whole document (<${covered.element}>)` : `<${covered.element}> ${covered.id ?? ''}`.trim(),
+      covered.scope === 'document'
+        ? `the whole document (<${covered.element}>)`
+        : covered.scope === 'detached'
+          ? `${covered.element} (detached${covered.file === undefined ? '' : `, read from ${covered.file}`})`
+          : `<${covered.element}> ${covered.id ?? ''}`.trim(),
     )
     lines.push(`  signature ${signature.id ?? `at byte ${signature.offset}`}: ${verdict(signature.indication, signature.subIndication)}`)
     lines.push(`    covers     ${what.join(', ') || '(nothing)'}`)
     if (signature.signer) lines.push(`    signer     ${signature.signer.subject}`, `    issuer     ${signature.signer.issuer}`)
     if (signature.signingTime) lines.push(`    signed at  ${signature.signingTime} (claimed)`)
+    if (signature.timestamp) lines.push(`    time-stamp ${signature.timestamp}`)
     if (signature.xades?.role) lines.push(`    role       ${signature.xades.role}`)
+    if (signature.xades?.commitmentTypes?.length) lines.push(`    commitment ${signature.xades.commitmentTypes.join(', ')}`)
     if (signature.xades?.policy)
       lines.push(`    policy     ${signature.xades.policy.oid}${signature.xades.policy.known ? '' : ' (unknown hash)'}`)
     for (const check of signature.checks) {
@@ -93,15 +99,27 @@ function renderReport(report: XmlVerificationReport): string {
 }
 
 function renderCadesReport(report: CadesVerificationReport): string {
-  const lines = [`${report.file ?? ''}: ${verdict(report.indication, report.subIndication)} — detached CAdES of ${report.content}`]
-  for (const signature of report.signatures) {
-    if (signature.signer) lines.push(`    signer     ${signature.signer.subject}`, `    issuer     ${signature.signer.issuer}`)
-    if (signature.signingTime) lines.push(`    signed at  ${signature.signingTime} (claimed)`)
-    if (signature.timestamp) lines.push(`    time-stamp ${signature.timestamp}`)
+  const what =
+    report.packaging === 'enveloping'
+      ? `enveloping CAdES (${report.contentLength ?? 0} bytes inside)`
+      : `detached CAdES of ${report.content}`
+  const lines = [
+    `${report.file ?? ''}: ${verdict(report.indication, report.subIndication)} — ${report.signatures.length} signature(s), ${what}`,
+  ]
+  const render = (signature: CadesSignatureReport, label: string, indent: string): void => {
+    lines.push(`${indent}${label}: ${verdict(signature.indication, signature.subIndication)} (${signature.level})`)
+    if (signature.signer)
+      lines.push(`${indent}  signer     ${signature.signer.subject}`, `${indent}  issuer     ${signature.signer.issuer}`)
+    if (signature.signingTime) lines.push(`${indent}  signed at  ${signature.signingTime} (claimed)`)
+    if (signature.timestamp) lines.push(`${indent}  time-stamp ${signature.timestamp}`)
+    if (signature.commitmentType) lines.push(`${indent}  commitment ${signature.commitmentType}`)
+    if (signature.policy) lines.push(`${indent}  policy     ${signature.policy === 'implied' ? 'implied' : signature.policy.oid}`)
     for (const check of signature.checks) {
-      if (check.status !== 'pass') lines.push(`    [${MARK[check.status] ?? check.status}] ${check.id}: ${check.reason}`)
+      if (check.status !== 'pass') lines.push(`${indent}  [${MARK[check.status] ?? check.status}] ${check.id}: ${check.reason}`)
     }
+    signature.counterSignatures.forEach((counter, k) => render(counter, `counter-signature ${k + 1}`, `${indent}  `))
   }
+  report.signatures.forEach((signature, k) => render(signature, `signature ${k + 1}`, '  '))
   return lines.join('\n')
 }
 

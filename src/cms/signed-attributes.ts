@@ -91,6 +91,9 @@ function encodePolicy(policy: SignaturePolicyReference): Uint8Array {
       `a ${policy.hashAlgorithm} policy hash is ${digestLength(policy.hashAlgorithm)} bytes, got ${policy.hash.length}`,
     )
   }
+  // SPuri is an IA5String: a URI with non-ASCII characters must be percent-encoded first.
+  if (policy.uri !== undefined && !/^[\x20-\x7e]*$/.test(policy.uri))
+    throw new SceauError('USAGE', `policy URI "${policy.uri}" is not ASCII`)
   const algorithm = new Uint8Array(AsnConvert.serialize(digestAlgorithmIdentifier(policy.hashAlgorithm)))
   const qualifiers =
     policy.uri === undefined

@@ -25,16 +25,18 @@ export interface EssCertIdV2 {
  * SHA-256 because it is its DEFAULT, and DER forbids encoding a default value.
  */
 export function encodeSigningCertificateV2(certificate: Uint8Array, hash: DigestAlgorithm): Uint8Array {
-  const { issuer, serialNumber } = issuerAndSerialOf(certificate)
   const hashAlgorithm = hash === 'SHA-256' ? new Uint8Array() : tlv(TAG.sequence, oid(digestOid(hash)))
-  const generalNames = tlv(TAG.sequence, tlv(TAG.context4, issuer))
-  const essCertId = tlv(
-    TAG.sequence,
-    hashAlgorithm,
-    tlv(TAG.octetString, digest(hash, certificate)),
-    tlv(TAG.sequence, generalNames, serialNumber),
-  )
+  const essCertId = tlv(TAG.sequence, hashAlgorithm, tlv(TAG.octetString, digest(hash, certificate)), encodeIssuerSerial(certificate))
   return tlv(TAG.sequence, tlv(TAG.sequence, essCertId))
+}
+
+/**
+ * DER IssuerSerial (RFC 5035) of a certificate: GeneralNames holding its issuer as a directoryName, and its serial
+ * number — in ESS signing-certificate-v2 and, base64, in XAdES IssuerSerialV2.
+ */
+export function encodeIssuerSerial(certificate: Uint8Array): Uint8Array {
+  const { issuer, serialNumber } = issuerAndSerialOf(certificate)
+  return tlv(TAG.sequence, tlv(TAG.sequence, tlv(TAG.context4, issuer)), serialNumber)
 }
 
 /**

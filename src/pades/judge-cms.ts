@@ -75,17 +75,20 @@ export async function judgeCmsSigners(der: Uint8Array, options: JudgeCmsOptions)
     }
     return pending
   }
-  const effective: JudgeCmsOptions =
-    cms.crls.length + cms.ocspResponses.length === 0
-      ? options
+  // The CMS's certificates build the paths of its signers, counter-signers and time-stamping authorities alike.
+  const effective: JudgeCmsOptions = {
+    ...options,
+    intermediates: [...(options.intermediates ?? []), ...cms.certificates],
+    ...(cms.crls.length + cms.ocspResponses.length === 0
+      ? {}
       : {
-          ...options,
           revocation: {
             ...options.revocation,
             crls: [...(options.revocation?.crls ?? []), ...cms.crls],
             ocspResponses: [...(options.revocation?.ocspResponses ?? []), ...cms.ocspResponses],
           },
-        }
+        }),
+  }
   const signers: JudgedSigner[] = []
   for (const signer of cms.signers) signers.push(await judgeSigner(cms, signer, effective, digestOf, undefined, 0))
   return { cms, signers }
@@ -160,7 +163,7 @@ async function judgeSigner(
     ...options,
     at: provenAt ?? options.at ?? new Date(),
     profile: options.profile ?? 'rgs2-signature',
-    intermediates: [...(options.intermediates ?? []), ...cms.certificates.filter((other) => other !== certificate)],
+    intermediates: (options.intermediates ?? []).filter((other) => other !== certificate),
   })
   checks.push(certificateCheck(certificateReport, claimedTime))
   return {

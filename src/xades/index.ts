@@ -1,10 +1,18 @@
 /**
- * XAdES for PES V2 (Hélios) flows and XML-DSig verification: `sceau/xades`.
+ * XAdES for PES V2 (Hélios) flows, detached XAdES (baseline B-B / B-T) of any file, and XML-DSig verification:
+ * `sceau/xades`.
  *
  * @packageDocumentation
  */
 
 export { signPes, signPesFile, type SignPesOptions, type SignPesResult, type PesSignatureMade } from './sign-pes.js'
+export {
+  signXadesDetached,
+  signXadesDetachedFile,
+  mimeTypeOf,
+  type SignXadesDetachedOptions,
+  type DetachedContent,
+} from './sign-detached.js'
 export {
   verifyXml,
   verifyXmlFile,

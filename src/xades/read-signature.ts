@@ -6,12 +6,13 @@ import { child, children, elementChildren, parseXmlSafely, text } from '../polic
 import type { DocumentEncoding } from '../xml/encoding.js'
 import type { IndexedElement } from '../xml/index-document.js'
 import { readRange, type XmlInput } from '../xml/source.js'
-import { DS_NS, XADES_NAMESPACES } from './uris.js'
+import { C14N, DS_NS, XADES_NAMESPACES } from './uris.js'
 
 const MAX_SIGNATURE_BYTES = 4 * 1024 * 1024
 
 /** One ds:Reference. */
 export interface ReadReference {
+  readonly id?: string
   readonly uri: string | undefined
   readonly type?: string
   readonly transforms: readonly { readonly algorithm: string; readonly prefixList?: readonly string[] }[]
@@ -31,12 +32,24 @@ export interface ReadXadesProperties {
     readonly digestValue: Uint8Array
     readonly issuerName?: string
     readonly serialNumber?: string
+    /** SigningCertificateV2's IssuerSerialV2: the DER IssuerSerial of RFC 5035. */
+    readonly issuerSerialV2?: Uint8Array
   }[]
   readonly policy?: { readonly identifier: string; readonly hashMethod?: string; readonly hash?: string; readonly uri?: string }
   /** Implied policy (SignaturePolicyImplied). */
   readonly policyImplied: boolean
   readonly role?: string
   readonly place?: { readonly city?: string; readonly postalCode?: string; readonly country?: string }
+  /** SignedDataObjectProperties/DataObjectFormat entries. */
+  readonly dataObjectFormats: readonly { readonly objectReference?: string; readonly mimeType?: string }[]
+  /** CommitmentTypeIndication/CommitmentTypeId/Identifier values. */
+  readonly commitmentTypes: readonly string[]
+  /** UnsignedSignatureProperties/SignatureTimeStamp entries; `token` absent when the time-stamp is not encapsulated. */
+  readonly signatureTimeStamps: readonly {
+    readonly canonicalization: string
+    readonly prefixList?: readonly string[]
+    readonly token?: Uint8Array
+  }[]
 }
 
 /** What a ds:Signature says. */
@@ -52,6 +65,8 @@ export interface ReadSignature {
   readonly xades?: ReadXadesProperties
   /** The parsed fragment, for the DOM fallback of inclusive C14N. */
   readonly signedInfo: Element
+  /** The parsed ds:SignatureValue, for that fallback when a signature time-stamp covers it. */
+  readonly signatureValueElement: Element
   /** Namespace declarations in scope at the signature, for that fallback. */
   readonly namespaces: ReadonlyMap<string, string>
 }
@@ -95,6 +110,7 @@ export function readSignature(document: XmlInput, encoding: DocumentEncoding, el
     if (!digestMethod || digestValue === undefined) throw missing('DigestMethod or DigestValue in a Reference')
     const transforms = child(reference, DS_NS, 'Transforms')
     return {
+      id: reference.getAttribute('Id') ?? undefined,
       uri: reference.hasAttribute('URI') ? (reference.getAttribute('URI') ?? '') : undefined,
       type: reference.getAttribute('Type') ?? undefined,
       transforms: (transforms === undefined ? [] : children(transforms, DS_NS, 'Transform')).map((transform) => ({
@@ -123,6 +139,7 @@ export function readSignature(document: XmlInput, encoding: DocumentEncoding, el
     keyInfoCertificates,
     xades: readXades(signature),
     signedInfo,
+    signatureValueElement: signatureValue,
     namespaces: element.inheritedNamespaces,
   }
 }
@@ -157,7 +174,15 @@ function readXades(signature: Element): ReadXadesProperties | undefined {
         const issuerSerial = child(cert, ns, 'IssuerSerial')
         const issuerName = issuerSerial && child(issuerSerial, DS_NS, 'X509IssuerName')
         const serialNumber = issuerSerial && child(issuerSerial, DS_NS, 'X509SerialNumber')
-        return [{ ...digest, issuerName: issuerName && text(issuerName), serialNumber: serialNumber && text(serialNumber) }]
+        const issuerSerialV2 = child(cert, ns, 'IssuerSerialV2')
+        return [
+          {
+            ...digest,
+            issuerName: issuerName && text(issuerName),
+            serialNumber: serialNumber && text(serialNumber),
+            issuerSerialV2: issuerSerialV2 && fromBase64(text(issuerSerialV2)),
+          },
+        ]
       })
       const policyIdentifier = find(signatureProperties, 'SignaturePolicyIdentifier')
       const policyId = find(policyIdentifier, 'SignaturePolicyId')
@@ -173,6 +198,29 @@ function readXades(signature: Element): ReadXadesProperties | undefined {
         return found && text(found)
       }
       const signingTime = find(signatureProperties, 'SigningTime')
+      const dataObjectProperties = signedProperties && child(signedProperties, ns, 'SignedDataObjectProperties')
+      const dataObjectFormats = (dataObjectProperties === undefined ? [] : children(dataObjectProperties, ns, 'DataObjectFormat')).map(
+        (format) => {
+          const mimeType = child(format, ns, 'MimeType')
+          return { objectReference: format.getAttribute('ObjectReference') ?? undefined, mimeType: mimeType && text(mimeType) }
+        },
+      )
+      const commitmentTypes = (dataObjectProperties === undefined ? [] : children(dataObjectProperties, ns, 'CommitmentTypeIndication'))
+        .map((indication) => find(indication, 'CommitmentTypeId', 'Identifier'))
+        .flatMap((identifier) => (identifier === undefined ? [] : [text(identifier)]))
+      const unsignedSignatureProperties = find(qualifying, 'UnsignedProperties', 'UnsignedSignatureProperties')
+      const signatureTimeStamps = (
+        unsignedSignatureProperties === undefined ? [] : children(unsignedSignatureProperties, ns, 'SignatureTimeStamp')
+      ).map((timeStamp) => {
+        const canonicalization = child(timeStamp, DS_NS, 'CanonicalizationMethod')
+        const encapsulated = child(timeStamp, ns, 'EncapsulatedTimeStamp')
+        return {
+          // XAdES: without CanonicalizationMethod the input is canonicalised with inclusive C14N 1.0.
+          canonicalization: canonicalization?.getAttribute('Algorithm') ?? C14N,
+          prefixList: canonicalization && prefixList(canonicalization),
+          token: encapsulated && fromBase64(text(encapsulated)),
+        }
+      })
       return {
         namespace: ns,
         id: signedProperties?.getAttribute('Id') ?? undefined,
@@ -191,6 +239,9 @@ function readXades(signature: Element): ReadXadesProperties | undefined {
         policyImplied: find(policyIdentifier, 'SignaturePolicyImplied') !== undefined,
         role: role && text(role),
         place: place && { city: placeText('City'), postalCode: placeText('PostalCode'), country: placeText('CountryName') },
+        dataObjectFormats,
+        commitmentTypes,
+        signatureTimeStamps,
       }
     }
   }

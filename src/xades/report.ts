@@ -7,11 +7,16 @@ import type { Indication, SignatureCheck } from '../policy/signature-verdict.js'
 export interface CoveredElement {
   /** The Reference URI as written. */
   readonly uri: string
-  /** `document` (the root), `bordereau`, `signed-properties` or `element`. */
-  readonly scope: 'document' | 'bordereau' | 'signed-properties' | 'element'
-  /** Qualified name of the element. */
+  /**
+   * `document` (the root), `bordereau`, `signed-properties` or `element`; `detached` for a file outside the
+   * document (a detached signature's content).
+   */
+  readonly scope: 'document' | 'bordereau' | 'signed-properties' | 'element' | 'detached'
+  /** Qualified name of the element; for `detached`, the file name the URI gives (percent-decoded). */
   readonly element: string
   readonly id?: string
+  /** For `detached`: the path of the file that was digested. */
+  readonly file?: string
   readonly digestValid: boolean
 }
 
@@ -26,13 +31,17 @@ export interface SignatureReport {
   readonly parent: string
   readonly covers: readonly CoveredElement[]
   readonly signer?: { readonly subject: string; readonly issuer: string; readonly serialNumber: string; readonly notAfter: string }
-  /** Claimed (XAdES SigningTime), not proven: no timestamp. */
+  /** Claimed (XAdES SigningTime), not proven by itself. */
   readonly signingTime?: string
+  /** ISO time proven by a valid SignatureTimeStamp (XAdES B-T); the signer certificate was judged at that time. */
+  readonly timestamp?: string
   readonly signatureMethod: string
   readonly xades?: {
     readonly version: string
     readonly policy?: { readonly oid: string; readonly hash?: string; readonly known: boolean }
     readonly role?: string
+    /** CommitmentTypeIndication: the ETSI name (`approval`…) when it is one of the six, else the URI. */
+    readonly commitmentTypes?: readonly string[]
     readonly place?: { readonly city?: string; readonly postalCode?: string; readonly country?: string }
   }
   readonly checks: readonly SignatureCheck[]

@@ -8,6 +8,8 @@ export const DS_NS = 'http://www.w3.org/2000/09/xmldsig#'
 export const XADES_111_NS = 'http://uri.etsi.org/01903/v1.1.1#'
 /** XAdES 1.3.2 (EN 319 132): what trusted lists and most other XAdES producers use. */
 export const XADES_132_NS = 'http://uri.etsi.org/01903/v1.3.2#'
+/** Reference/@Type of the SignedProperties from XAdES 1.3.2 on: versionless, unlike 1.1.1's `<namespace>SignedProperties`. */
+export const SIGNED_PROPERTIES_TYPE = 'http://uri.etsi.org/01903#SignedProperties'
 export const XADES_NAMESPACES: readonly string[] = [XADES_111_NS, XADES_132_NS, 'http://uri.etsi.org/01903/v1.2.2#']
 
 export const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#'

@@ -1,9 +1,11 @@
 // One ds:Reference: which element it points at (refusing wrapping tricks), and whether its digest matches.
 
 import { timingSafeEqual } from 'node:crypto'
+import { basename, isAbsolute, relative, resolve, sep } from 'node:path'
 import { C14nCanonicalization, C14nCanonicalizationWithComments } from 'xml-crypto'
 import { SceauError } from '../errors.js'
 import { parseXmlSafely } from '../policy/trusted-list/xml.js'
+import { hashFile } from '../signer/hash-file.js'
 import { digestElementAt } from '../xml/digest.js'
 import type { DocumentEncoding } from '../xml/encoding.js'
 import { inputSize, readRange, type XmlInput } from '../xml/source.js'
@@ -39,19 +41,10 @@ export function checkReference(
     if (carriers.length === 0) return fail(`no element has Id "${id}"`, 'SIGNED_DATA_NOT_FOUND')
     if (carriers.length > 1) return fail(`Id "${id}" is carried by ${carriers.length} elements (signature wrapping)`)
     target = carriers[0] as IndexedElement
-  } else return fail('points outside the document; sceau verifies same-document references only')
+  } else return fail('XPointer references other than #xpointer(/) are not supported')
 
   const digest = digestFromUri(reference.digestMethod)
-  if (digest === undefined) {
-    return {
-      check: {
-        id: 'xmldsig.reference',
-        status: 'indeterminate',
-        subIndication: 'CRYPTO_CONSTRAINTS_FAILURE',
-        reason: `Reference URI="${uri}": digest method ${reference.digestMethod} is not supported`,
-      },
-    }
-  }
+  if (digest === undefined) return unsupportedDigest(reference)
   let enveloped = false
   let canonicalization: { algorithm: string; prefixList?: readonly string[] } | undefined
   for (const transform of reference.transforms) {
@@ -94,7 +87,7 @@ export function checkReference(
     }
     computed = xmlDigest(digest, domInclusiveC14n(document, index.encoding, target, enveloped ? signature : undefined))
   }
-  const valid = computed.length === reference.digestValue.length && timingSafeEqual(computed, reference.digestValue)
+  const valid = sameDigest(computed, reference.digestValue)
   const signedProperties = target.localName === 'SignedProperties' && XADES_NAMESPACES.includes(target.namespace)
   const covered: CoveredElement = {
     uri,
@@ -121,6 +114,112 @@ export function checkReference(
           reason: `Reference URI="${uri}" (<${target.name}>): digest does not match — the content was changed after signing`,
         },
   }
+}
+
+/** True for a URI that names something in the signature's own document (checked by {@link checkReference}). */
+export function isSameDocumentUri(uri: string | undefined): boolean {
+  return uri === undefined || uri === '' || uri.startsWith('#')
+}
+
+/** Where the content of a detached Reference is looked for. */
+export interface DetachedContentLookup {
+  /** Directory of the signature file, against which relative URIs resolve; none when the signature came as bytes. */
+  readonly baseDirectory?: string
+  /** A path given by the caller: used for the single external Reference whatever its URI, else for the one of the same name. */
+  readonly content?: string
+  /** How many References of the signature point outside it. */
+  readonly externalReferences: number
+  readonly signal?: AbortSignal
+}
+
+/**
+ * A Reference to content outside the signature's document: a file named by a relative URI (percent-decoded,
+ * resolved against the signature's directory and never above it) or given by the caller. Nothing is ever fetched:
+ * http(s):, file: and other URIs with a scheme, absolute paths and `..` escapes fail. The file's raw bytes are
+ * digested while read, so a detached reference with transforms is not handled.
+ */
+export async function checkDetachedReference(reference: ReadReference, lookup: DetachedContentLookup): Promise<ReferenceOutcome> {
+  const uri = reference.uri ?? ''
+  const outcome = (status: 'fail' | 'indeterminate', subIndication: string, reason: string): ReferenceOutcome => ({
+    check: { id: 'xmldsig.reference', status, subIndication, reason: `Reference URI="${uri}": ${reason}` },
+  })
+  const named = relativeFileName(uri)
+  const given = lookup.content
+  let path: string
+  if (given !== undefined && (lookup.externalReferences === 1 || (named.name !== undefined && basename(named.name) === basename(given)))) {
+    path = given
+  } else if (named.name === undefined) {
+    return outcome('fail', 'FORMAT_FAILURE', `points outside the document (${named.problem}); give the content it signs`)
+  } else if (lookup.baseDirectory === undefined) {
+    return outcome(
+      'indeterminate',
+      'SIGNED_DATA_NOT_FOUND',
+      'detached content, and the signature was not read from a file: give the content',
+    )
+  } else {
+    path = resolve(lookup.baseDirectory, named.name)
+    const inside = relative(lookup.baseDirectory, path)
+    if (inside === '' || inside.split(sep)[0] === '..' || isAbsolute(inside)) {
+      return outcome('fail', 'FORMAT_FAILURE', `points outside the signature's directory; give the content it signs`)
+    }
+  }
+  const element = named.name ?? basename(path)
+  if (reference.transforms.length > 0) {
+    const names = reference.transforms.map((transform) => transform.algorithm).join(', ')
+    return outcome('indeterminate', 'FORMAT_FAILURE', `transforms on detached content (${names}) are not supported`)
+  }
+  const digest = digestFromUri(reference.digestMethod)
+  if (digest === undefined) return unsupportedDigest(reference)
+  let computed: Uint8Array
+  try {
+    computed = await hashFile(path, digest, { signal: lookup.signal })
+  } catch (err) {
+    if (!(err instanceof SceauError) || err.code !== 'FILE_NOT_FOUND') throw err
+    return outcome('indeterminate', 'SIGNED_DATA_NOT_FOUND', `the detached content "${path}" cannot be read; give the content it signs`)
+  }
+  const valid = sameDigest(computed, reference.digestValue)
+  return {
+    covered: { uri, scope: 'detached', element, file: path, digestValid: valid },
+    check: valid
+      ? { id: 'xmldsig.reference', status: 'pass', reason: `Reference URI="${uri}" (file ${path}): digest matches` }
+      : {
+          id: 'xmldsig.reference',
+          status: 'fail',
+          subIndication: 'HASH_FAILURE',
+          reason: `Reference URI="${uri}" (file ${path}): digest does not match — the file was changed after signing`,
+        },
+  }
+}
+
+/** The file name a relative-path URI reference stands for (RFC 3986 §4.2, percent-decoded), or why it is not one. */
+function relativeFileName(uri: string): { name: string; problem?: undefined } | { name?: undefined; problem: string } {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(uri)?.[1]
+  if (scheme !== undefined) return { problem: `a ${scheme}: URI, which sceau never fetches` }
+  if (uri.startsWith('/')) return { problem: 'an absolute path' }
+  if (/[?#\\]/.test(uri)) return { problem: 'a query, fragment or backslash is not a file name' }
+  let name: string
+  try {
+    name = decodeURIComponent(uri)
+  } catch {
+    return { problem: 'malformed percent-encoding' }
+  }
+  if (name.includes('\0')) return { problem: 'a NUL character' }
+  return { name }
+}
+
+function unsupportedDigest(reference: ReadReference): ReferenceOutcome {
+  return {
+    check: {
+      id: 'xmldsig.reference',
+      status: 'indeterminate',
+      subIndication: 'CRYPTO_CONSTRAINTS_FAILURE',
+      reason: `Reference URI="${reference.uri ?? ''}": digest method ${reference.digestMethod} is not supported`,
+    },
+  }
+}
+
+function sameDigest(computed: Uint8Array, written: Uint8Array): boolean {
+  return computed.length === written.length && timingSafeEqual(computed, written)
 }
 
 /** Inclusive C14N of a parsed SignedInfo, with the namespaces of its ancestors (C14N 1.0 renders them). */

@@ -1,9 +1,12 @@
-// The signature value and the XAdES properties of one signature: signing certificate, time, policy, role.
+// The signature value and the XAdES properties of one signature: signing certificate (V1 or V2), data object
+// formats, time, policy, role.
 
 import { constants, createPublicKey, verify as verifySignature, X509Certificate } from 'node:crypto'
 import { nodeHashName } from '../signer/algorithms.js'
-import { sameDistinguishedName } from '../x509/rfc2253.js'
-import { issuerSerialOf, xmlDigest } from './certificate-ref.js'
+import { formatRfc2253, sameDistinguishedName } from '../x509/rfc2253.js'
+import { equalBytes } from '../bytes.js'
+import { readChildren, readTlv } from '../x509/der.js'
+import { integerToDecimal, issuerSerialOf, xmlDigest, type IssuerSerial } from './certificate-ref.js'
 import { KNOWN_PES_POLICIES, PES_POLICY_OIDS } from './policies.js'
 import type { ReadSignature } from './read-signature.js'
 import type { CoveredElement, SignatureCheck } from './report.js'
@@ -111,18 +114,22 @@ export function xadesChecks(
       if (ref.issuerName !== undefined && !sameDistinguishedName(ref.issuerName, own.issuerDer)) {
         problems.push(`issuer "${ref.issuerName}" is not the certificate's "${own.issuerName}"`)
       }
+      if (ref.issuerSerialV2 !== undefined) problems.push(...issuerSerialV2Problems(ref.issuerSerialV2, own))
+      const property = ref.issuerSerialV2 === undefined ? 'SigningCertificate' : 'SigningCertificateV2'
       checks.push(
         problems.length === 0
-          ? { id: 'xades.signing-certificate', status: 'pass', reason: 'SigningCertificate (digest, issuer, serial) names the signing key' }
+          ? { id: 'xades.signing-certificate', status: 'pass', reason: `${property} (digest, issuer, serial) names the signing key` }
           : {
               id: 'xades.signing-certificate',
               status: 'fail',
               subIndication: 'FORMAT_FAILURE',
-              reason: `SigningCertificate: ${problems.join('; ')}`,
+              reason: `${property}: ${problems.join('; ')}`,
             },
       )
     }
   }
+
+  checks.push(...dataObjectFormatChecks(read, covers))
 
   const time = xades.signingTime
   if (time === undefined) {
@@ -181,6 +188,74 @@ export function xadesChecks(
     )
   }
   return checks
+}
+
+/**
+ * IssuerSerialV2 (EN 319 132-1 §5.2.2) is the DER IssuerSerial of RFC 5035: GeneralNames, of which a directoryName
+ * must be the certificate's issuer, and the serial number.
+ */
+function issuerSerialV2Problems(der: Uint8Array, own: IssuerSerial): string[] {
+  const top = readTlv(der, 0)
+  const fields = top?.tag === 0x30 && top.end === der.length ? readChildren(der, top) : undefined
+  const [names, serial] = fields ?? []
+  const generalNames = names?.tag === 0x30 ? readChildren(der, names) : undefined
+  if (generalNames === undefined || serial?.tag !== 0x02) return ['IssuerSerialV2 is not a DER IssuerSerial']
+  const problems: string[] = []
+  const serialNumber = integerToDecimal(der.subarray(serial.contentStart, serial.end))
+  if (serialNumber !== own.serialNumber) problems.push(`IssuerSerialV2 serial ${serialNumber} is not the certificate's ${own.serialNumber}`)
+  const issuers = generalNames
+    .filter((name) => name.tag === 0xa4)
+    .flatMap((name) => {
+      const inner = readTlv(der, name.contentStart, name.end)
+      return inner?.tag === 0x30 ? [der.subarray(inner.start, inner.end)] : []
+    })
+  const matches = issuers.some((name) => {
+    if (equalBytes(name, own.issuerDer)) return true
+    try {
+      return sameDistinguishedName(formatRfc2253(name), own.issuerDer)
+    } catch {
+      return false
+    }
+  })
+  if (!matches) problems.push(`IssuerSerialV2 does not name the certificate's issuer "${own.issuerName}"`)
+  return problems
+}
+
+/**
+ * Each DataObjectFormat must describe a Reference of this signature (ObjectReference="#<Reference Id>"); baseline
+ * B-B wants one for every signed data object, which is only warned about, as older XAdES signatures lack them.
+ */
+function dataObjectFormatChecks(read: ReadSignature, covers: readonly CoveredElement[]): SignatureCheck[] {
+  const formats = read.xades?.dataObjectFormats ?? []
+  const ids = new Set(read.references.flatMap((reference) => (reference.id === undefined ? [] : [reference.id])))
+  const dangling = formats.filter((format) => !(format.objectReference?.startsWith('#') && ids.has(format.objectReference.slice(1))))
+  if (dangling.length > 0) {
+    return [
+      {
+        id: 'xades.data-object-format',
+        status: 'fail',
+        subIndication: 'FORMAT_FAILURE',
+        reason: `DataObjectFormat ObjectReference="${dangling[0]?.objectReference ?? ''}" names no Reference of this signature`,
+      },
+    ]
+  }
+  const described = new Set(formats.map((format) => format.objectReference?.slice(1)))
+  const detached = read.references.filter((reference) =>
+    covers.some((covered) => covered.scope === 'detached' && covered.uri === reference.uri),
+  )
+  const undescribed = detached.filter((reference) => reference.id === undefined || !described.has(reference.id))
+  if (undescribed.length > 0) {
+    return [
+      {
+        id: 'xades.data-object-format',
+        status: 'warning',
+        reason: `no DataObjectFormat describes Reference URI="${undescribed[0]?.uri ?? ''}", as XAdES baseline B-B requires`,
+      },
+    ]
+  }
+  if (formats.length === 0) return []
+  const types = formats.map((format) => format.mimeType ?? '(no MimeType)').join(', ')
+  return [{ id: 'xades.data-object-format', status: 'pass', reason: `DataObjectFormat describes the signed data (${types})` }]
 }
 
 export function isKnownPolicy(oid: string, policy: { hashMethod?: string; hash?: string }): boolean {

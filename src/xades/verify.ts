@@ -6,6 +6,8 @@
  */
 
 import { closeSync, fstatSync, openSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { commitmentTypeName } from '../commitment.js'
 import { checkCertificate, type CertificateReport, type CheckCertificateOptions } from '../policy/check-certificate.js'
 import type { CheckStatus } from '../policy/check.js'
 import type { ProfileName } from '../policy/profiles.js'
@@ -28,7 +30,8 @@ import {
 import { C14N, C14N_WITH_COMMENTS, EXC_C14N, EXC_C14N_WITH_COMMENTS, signatureMethodFromUri } from './uris.js'
 import { certificateCheck } from '../policy/signature-verdict.js'
 import { genericDocumentChecks, pesDocumentChecks, pesPlacementChecks } from './verify-pes.js'
-import { checkReference, inclusiveC14n } from './verify-reference.js'
+import { checkTimestamp } from '../timestamp/check-timestamp.js'
+import { checkDetachedReference, checkReference, inclusiveC14n, isSameDocumentUri } from './verify-reference.js'
 import { checkSignatureValue, isKnownPolicy, pickCertificate, xadesChecks } from './verify-xades.js'
 
 export type { CoveredElement, Indication, SignatureCheck, SignatureReport, XmlVerificationReport } from './report.js'
@@ -46,6 +49,12 @@ export interface VerifyXmlOptions extends Omit<CheckCertificateOptions, 'at' | '
    * Default 64 MB.
    */
   readonly maxDomBytes?: number
+  /**
+   * Path of the content of a detached signature: used for its single Reference outside the document whatever
+   * the URI says (or, when there are several, for the one naming a file of the same base name). Without it,
+   * {@link verifyXmlFile} looks for relative URIs in the signature file's directory.
+   */
+  readonly content?: string
 }
 
 /**
@@ -68,15 +77,24 @@ export interface VerifyXmlOptions extends Omit<CheckCertificateOptions, 'at' | '
  * ```
  */
 export async function verifyXml(document: XmlInput, options: VerifyXmlOptions = {}): Promise<XmlVerificationReport> {
+  return verifyDocument(document, options, undefined)
+}
+
+async function verifyDocument(
+  document: XmlInput,
+  options: VerifyXmlOptions,
+  baseDirectory: string | undefined,
+): Promise<XmlVerificationReport> {
   const index = indexDocument(document, {
     keep: (localName, namespace, depth) =>
-      (localName === 'SignedInfo' && namespace === XMLDSIG_NS) || isPesElement(localName, namespace, depth),
+      ((localName === 'SignedInfo' || localName === 'SignatureValue') && namespace === XMLDSIG_NS) ||
+      isPesElement(localName, namespace, depth),
   })
   const pes = isPesAller(index) ? readPesFlow(index, options.file) : undefined
   const at = options.at ?? new Date()
   const signatures: SignatureReport[] = []
   for (const element of index.signatures) {
-    signatures.push(await verifyOne(document, index, element, pes, at, options))
+    signatures.push(await verifyOne(document, index, element, pes, at, options, baseDirectory))
   }
   const checks = pes === undefined ? genericDocumentChecks(index) : pesDocumentChecks(pes, signatures)
   const verdict = decide([...signatures.map((s) => ({ status: statusOf(s.indication), subIndication: s.subIndication })), ...checks])
@@ -84,11 +102,15 @@ export async function verifyXml(document: XmlInput, options: VerifyXmlOptions = 
 }
 
 /**
- * {@link verifyXml} on a file read piece by piece: memory stays a few MB whatever the file's size.
+ * {@link verifyXml} on a file read piece by piece: memory stays a few MB whatever the file's size. A detached
+ * signature's content is `options.content`, else the file its relative Reference URI names in the signature file's
+ * directory (percent-decoded, never above that directory; http(s): and file: URIs are never fetched); it is
+ * hashed while read.
  *
  * @example
  * ```ts
  * const report = await verifyXmlFile('PESALR2-signed.xml', { anchors: [caDer] })
+ * const detached = await verifyXmlFile('offre.zip.xades.xml', { anchors: [caDer] }) // reads offre.zip beside it
  * ```
  */
 export async function verifyXmlFile(path: string, options: VerifyXmlOptions = {}): Promise<XmlVerificationReport> {
@@ -99,7 +121,7 @@ export async function verifyXmlFile(path: string, options: VerifyXmlOptions = {}
     throw new SceauError('FILE_NOT_FOUND', `cannot read "${path}"`, { cause, details: { file: path } })
   }
   try {
-    return await verifyXml(fileSource(fd, fstatSync(fd).size), { ...options, file: options.file ?? path })
+    return await verifyDocument(fileSource(fd, fstatSync(fd).size), { ...options, file: options.file ?? path }, dirname(resolve(path)))
   } finally {
     closeSync(fd)
   }
@@ -116,6 +138,7 @@ async function verifyOne(
   pes: PesFlow | undefined,
   at: Date,
   options: VerifyXmlOptions,
+  baseDirectory: string | undefined,
 ): Promise<SignatureReport> {
   const checks: SignatureCheck[] = []
   const base = { offset: element.start, parent: element.parentName, signatureMethod: '' }
@@ -135,19 +158,20 @@ async function verifyOne(
   let canonicalSignedInfo: Uint8Array | undefined
   if (signedInfoElement === undefined) {
     checks.push({ id: 'xmldsig.structure', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: 'SignedInfo not found' })
-  } else if (read.canonicalization === EXC_C14N || read.canonicalization === EXC_C14N_WITH_COMMENTS) {
-    canonicalSignedInfo = canonicalizeElementAt(document, index.encoding, signedInfoElement, {
-      inclusiveNamespacePrefixes: read.canonicalizationPrefixList ? [...read.canonicalizationPrefixList] : undefined,
-    })
-  } else if (read.canonicalization === C14N || read.canonicalization === C14N_WITH_COMMENTS) {
-    canonicalSignedInfo = inclusiveC14n(read.signedInfo, read.namespaces, read.canonicalization === C14N_WITH_COMMENTS)
   } else {
-    checks.push({
-      id: 'xmldsig.canonicalization',
-      status: 'indeterminate',
-      subIndication: 'CRYPTO_CONSTRAINTS_FAILURE',
-      reason: `canonicalization ${read.canonicalization} is not supported`,
-    })
+    canonicalSignedInfo = canonicalizePart(
+      { document, index, read },
+      { indexed: signedInfoElement, dom: read.signedInfo },
+      { algorithm: read.canonicalization, prefixList: read.canonicalizationPrefixList },
+    )
+    if (canonicalSignedInfo === undefined) {
+      checks.push({
+        id: 'xmldsig.canonicalization',
+        status: 'indeterminate',
+        subIndication: 'CRYPTO_CONSTRAINTS_FAILURE',
+        reason: `canonicalization ${read.canonicalization} is not supported`,
+      })
+    }
   }
   if (pes !== undefined && read.canonicalization !== EXC_C14N && read.canonicalization !== EXC_C14N_WITH_COMMENTS) {
     checks.push({
@@ -160,8 +184,11 @@ async function verifyOne(
 
   // References.
   const covers: CoveredElement[] = []
+  const externalReferences = read.references.filter((reference) => !isSameDocumentUri(reference.uri)).length
   for (const reference of read.references) {
-    const outcome = checkReference(document, index, element, reference, pes !== undefined, options.maxDomBytes ?? 64 * 1024 * 1024)
+    const outcome = isSameDocumentUri(reference.uri)
+      ? checkReference(document, index, element, reference, pes !== undefined, options.maxDomBytes ?? 64 * 1024 * 1024)
+      : await checkDetachedReference(reference, { baseDirectory, content: options.content, externalReferences })
     checks.push(outcome.check)
     if (outcome.covered !== undefined) covers.push(outcome.covered)
   }
@@ -195,6 +222,10 @@ async function verifyOne(
   }
   if (pes !== undefined) checks.push(...pesPlacementChecks(pes, element, covers))
 
+  // B-T: a valid signature time-stamp proves the signature existed at its time; the signer certificate is then
+  // judged at that time (ETSI EN 319 102-1 §5.6.2.1, POE from the time-stamp), as PAdES and CAdES do.
+  const provenAt = await signatureTimeStamps({ document, index, read }, element, options, checks)
+
   // Certificate.
   let certificateReport: CertificateReport | undefined
   let signer: SignatureReport['signer']
@@ -203,7 +234,7 @@ async function verifyOne(
     signer = { subject: info.subject, issuer: info.issuer, serialNumber: info.serialNumber, notAfter: info.notAfter.toISOString() }
     certificateReport = await checkCertificate(certificate, {
       ...options,
-      at,
+      at: provenAt ?? at,
       profile: options.profile ?? (pes === undefined ? 'none' : 'rgs2-signature'),
       acceptedPolicyOids:
         pes === undefined ? options.acceptedPolicyOids : [...(options.acceptedPolicyOids ?? []), ...DGFIP_CERTIFICATE_POLICY_OIDS],
@@ -221,6 +252,7 @@ async function verifyOne(
     covers,
     signer,
     signingTime: xades?.signingTime,
+    timestamp: provenAt?.toISOString(),
     signatureMethod: read.signatureMethod,
     xades:
       xades === undefined
@@ -232,9 +264,82 @@ async function verifyOne(
                 ? undefined
                 : { oid: policyOid, hash: policy.hash, known: isKnownPolicy(policyOid, policy) },
             role: xades.role,
+            commitmentTypes:
+              xades.commitmentTypes.length === 0 ? undefined : xades.commitmentTypes.map((uri) => commitmentTypeName(uri) ?? uri),
             place: xades.place,
           },
     checks,
     certificate: certificateReport,
   }
+}
+
+/** What a signature's parts are canonicalised in. */
+interface SignatureContext {
+  readonly document: XmlInput
+  readonly index: DocumentIndex
+  readonly read: ReadSignature
+}
+
+/**
+ * The canonical form of a part of a signature (SignedInfo, SignatureValue): streamed for exclusive C14N, through
+ * the DOM for inclusive C14N 1.0; undefined for another algorithm.
+ */
+function canonicalizePart(
+  { document, index, read }: SignatureContext,
+  part: { readonly indexed: IndexedElement; readonly dom: Element },
+  method: { readonly algorithm: string; readonly prefixList?: readonly string[] },
+): Uint8Array | undefined {
+  if (method.algorithm === EXC_C14N || method.algorithm === EXC_C14N_WITH_COMMENTS) {
+    return canonicalizeElementAt(document, index.encoding, part.indexed, {
+      inclusiveNamespacePrefixes: method.prefixList ? [...method.prefixList] : undefined,
+    })
+  }
+  if (method.algorithm === C14N || method.algorithm === C14N_WITH_COMMENTS) {
+    return inclusiveC14n(part.dom, read.namespaces, method.algorithm === C14N_WITH_COMMENTS)
+  }
+  return undefined
+}
+
+/**
+ * Checks every SignatureTimeStamp (EN 319 132-1 §5.3: its imprint is over the canonicalised ds:SignatureValue
+ * element) and returns the earliest time a valid one proves.
+ */
+async function signatureTimeStamps(
+  context: SignatureContext,
+  element: IndexedElement,
+  options: VerifyXmlOptions,
+  checks: SignatureCheck[],
+): Promise<Date | undefined> {
+  const stamps = context.read.xades?.signatureTimeStamps ?? []
+  if (stamps.length === 0) return undefined
+  const signatureValue = context.index.elements.find(
+    (candidate) =>
+      candidate.parentStart === element.start && candidate.localName === 'SignatureValue' && candidate.namespace === XMLDSIG_NS,
+  )
+  let earliest: Date | undefined
+  for (const stamp of stamps) {
+    const covered =
+      signatureValue === undefined
+        ? undefined
+        : canonicalizePart(
+            context,
+            { indexed: signatureValue, dom: context.read.signatureValueElement },
+            { algorithm: stamp.canonicalization, prefixList: stamp.prefixList },
+          )
+    if (stamp.token === undefined || covered === undefined) {
+      checks.push({
+        id: 'timestamp',
+        status: 'indeterminate',
+        subIndication: 'FORMAT_FAILURE',
+        reason:
+          stamp.token === undefined
+            ? 'the SignatureTimeStamp has no EncapsulatedTimeStamp (XML time-stamps are not supported)'
+            : `the SignatureTimeStamp canonicalization ${stamp.canonicalization} is not supported`,
+      })
+      continue
+    }
+    const proven = await checkTimestamp(stamp.token, covered, options, checks)
+    if (proven !== undefined && (earliest === undefined || proven < earliest)) earliest = proven
+  }
+  return earliest
 }
