@@ -8,6 +8,7 @@ const LIBRARY_ENTRIES = {
   xades: 'src/xades/index.ts',
   pades: 'src/pades/index.ts',
   cades: 'src/cades/index.ts',
+  batch: 'src/batch/index.ts',
   errors: 'src/errors.ts',
 }
 

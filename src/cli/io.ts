@@ -3,4 +3,6 @@ export interface CommandIo {
   readonly env: NodeJS.ProcessEnv
   out(text: string): void
   err(text: string): void
+  /** Redraws a one-line progress display; set only when stderr is a terminal outside CI. */
+  progress?(line: string): void
 }

@@ -106,6 +106,9 @@ if (invokedDirectly()) {
     env: process.env,
     out: (text) => process.stdout.write(text + '\n'),
     err: (text) => process.stderr.write(text + '\n'),
+    ...(process.stderr.isTTY && process.env.CI === undefined
+      ? { progress: (line: string) => process.stderr.write(`\r${line.slice(0, (process.stderr.columns || 80) - 1)}\x1b[K`) }
+      : {}),
   }
   main(process.argv.slice(2), io).then((code) => {
     process.exitCode = code

@@ -38,6 +38,11 @@ export class Pkcs11Signer implements Signer {
   readonly maxSignatureLength: number
   /** URI of the private key. */
   readonly uri: string
+
+  /** The token's session pool size: signatures in flight at once. */
+  get parallelSignatures(): number {
+    return this.#token.maxSessions
+  }
   readonly #token: Token
   readonly #entry: TokenKeyHandle
 

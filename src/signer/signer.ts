@@ -38,6 +38,11 @@ export interface Signer {
   /** Upper bound of a signature's length in bytes (DER form for ECDSA), so PAdES can size /Contents first. */
   readonly maxSignatureLength: number
   /**
+   * How many `sign` calls the key serves at the same time (a token's session count); absent when it does not
+   * matter. The batch core sizes its pipeline from it.
+   */
+  readonly parallelSignatures?: number
+  /**
    * Signs `toBeSigned` (a canonical SignedInfo, DER SignedAttributes: a few KB). The signer hashes it;
    * a PKCS#11 signer sends only the digest to the token.
    *

@@ -1,0 +1,68 @@
+// What one batch item does, per format: the job functions signBatch runs. Each reads its input, signs through the
+// batch's signer and writes its output atomically; none holds more than one document at a time.
+
+import { readFile } from 'node:fs/promises'
+import { writeAtomically } from '../atomic-write.js'
+import { signCadesEnvelopingFile, signCadesFile, type SignCadesOptions } from '../cades/sign-cades.js'
+import { SceauError } from '../errors.js'
+import { signPdfParts, type SignPdfOptions } from '../pades/sign-pdf.js'
+import { signXadesDetachedFile, type SignXadesDetachedOptions } from '../xades/sign-detached.js'
+import { signPesFile, type SignPesOptions } from '../xades/sign-pes.js'
+import type { BatchJob } from './sign-batch.js'
+
+/**
+ * PES V2 flows signed XAdES-EPES (per bordereau by default), `item.output` the signed flow.
+ *
+ * @example
+ * ```ts
+ * for await (const result of signBatch(items, { signer, job: pesJob({ placement: 'per-bordereau' }) })) console.log(result.status)
+ * ```
+ */
+export function pesJob(options: SignPesOptions = {}): BatchJob {
+  return async (item, signer, signal) => {
+    const result = await signPesFile(item.input, item.output, signer, { ...options, signal })
+    return { signatures: result.signatures.length, idsAdded: result.changes.idsAdded.length }
+  }
+}
+
+/** PDFs signed PAdES (B-B, or B-T with `timestamp`), `item.output` the signed PDF. */
+export function pdfJob(options: SignPdfOptions = {}): BatchJob {
+  return async (item, signer, signal) => {
+    const { original, appended } = await signPdfParts(await readInput(item.input), signer, { ...options, signal })
+    await writeAtomically(item.output, (write) => {
+      write(original)
+      write(appended)
+    })
+    return { bytesAppended: appended.length }
+  }
+}
+
+/** Any file signed CAdES, `item.output` the detached `.p7s` (or, with `enveloping`, the `.p7m`). */
+export function cadesJob(options: SignCadesOptions & { readonly enveloping?: boolean } = {}): BatchJob {
+  return async (item, signer, signal) => {
+    if (options.enveloping === true) {
+      await signCadesEnvelopingFile(item.input, item.output, signer, { ...options, signal })
+    } else {
+      const p7s = await signCadesFile(item.input, signer, { ...options, signal })
+      await writeAtomically(item.output, (write) => write(p7s))
+    }
+    return undefined
+  }
+}
+
+/** Any file signed detached XAdES, `item.output` the signature document. */
+export function xadesDetachedJob(options: SignXadesDetachedOptions = {}): BatchJob {
+  return async (item, signer, signal) => {
+    const xml = await signXadesDetachedFile(item.input, signer, { ...options, signal })
+    await writeAtomically(item.output, (write) => write(xml))
+    return undefined
+  }
+}
+
+async function readInput(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path)
+  } catch (cause) {
+    throw new SceauError('FILE_NOT_FOUND', `cannot read "${path}"`, { cause, details: { file: path } })
+  }
+}
