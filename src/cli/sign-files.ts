@@ -104,7 +104,11 @@ function reportOf(result: BatchResult, signed: SignedFile | undefined): object {
   const { input, output } = result.item
   if (result.status === 'signed') return { input, output, status: 'signed', ...signed?.json }
   if (result.status === 'skipped') return { input, output, status: 'skipped', reason: result.reason }
-  return { input, status: 'failed', error: { code: result.error.code, message: result.error.message, details: { ...result.error.details } } }
+  return {
+    input,
+    status: 'failed',
+    error: { code: result.error.code, message: result.error.message, details: { ...result.error.details } },
+  }
 }
 
 function concurrencyOf(value: string | undefined): number | undefined {
