@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isSceauError, SceauError } from '../errors.js'
 import { KeySigner } from '../signer/key-signer.js'
 import { createTestPki } from '../testing/pki.js'
+import { testSigner } from '../testing/signers.js'
 import { verifyXmlFile } from '../xades/verify.js'
 import { pesJob } from './jobs.js'
 import { signBatch, type BatchItem, type BatchProgress, type BatchResult, type SignBatchOptions } from './sign-batch.js'
@@ -22,8 +23,7 @@ let dir: string
 
 beforeAll(async () => {
   const pki = await createTestPki()
-  const leaf = pki.leaf('signature-rsa2048')
-  signer = KeySigner.fromPkcs8({ key: leaf.privateKey, certificate: leaf.certificate, chain: [pki.intermediate.certificate] })
+  signer = testSigner(pki)
   dir = mkdtempSync(join(tmpdir(), 'sceau-batch-'))
 })
 

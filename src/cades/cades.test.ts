@@ -10,6 +10,7 @@ import { isSceauError } from '../errors.js'
 import { hashFile } from '../signer/hash-file.js'
 import { KeySigner } from '../signer/key-signer.js'
 import { createTestPki, type TestPki } from '../testing/pki.js'
+import { testSigner, testTrust } from '../testing/signers.js'
 import { startTestTsa, type TestTsa } from '../testing/tsa.js'
 import { describeCertificate } from '../x509/describe.js'
 import { derToPem } from '../x509/pem.js'
@@ -29,10 +30,8 @@ let content: string
 
 beforeAll(async () => {
   pki = await createTestPki()
-  const leaf = pki.leaf('signature-rsa2048')
-  rsa = KeySigner.fromPkcs8({ key: leaf.privateKey, certificate: leaf.certificate, chain: [pki.intermediate.certificate] })
-  const ecLeaf = pki.leaf('signature-ec-p256')
-  ec = KeySigner.fromPkcs8({ key: ecLeaf.privateKey, certificate: ecLeaf.certificate, chain: [pki.intermediate.certificate] })
+  rsa = testSigner(pki)
+  ec = testSigner(pki, 'signature-ec-p256')
   const tsaLeaf = pki.leaf('tsa-rsa2048')
   tsa = await startTestTsa({
     certificatePem: derToPem(tsaLeaf.certificate),
@@ -43,11 +42,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'bundle.pem'), derToPem(pki.root.certificate) + derToPem(pki.intermediate.certificate))
   content = join(dir, 'offre.zip')
   writeFileSync(content, randomBytes(300_000))
-  trust = {
-    anchors: [pki.root.certificate],
-    revocation: { crls: [pki.crl, pki.rootCrl], fetchCrls: false },
-    at: new Date(pki.now.getTime() + 60_000),
-  }
+  trust = testTrust(pki)
 })
 
 afterAll(async () => {

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { KeySigner } from '../signer/key-signer.js'
 import { createTestPki, type TestPki } from '../testing/pki.js'
+import { testSigner } from '../testing/signers.js'
 import { postDer } from '../policy/http-fetch.js'
 import { startOcspResponder } from '../testing/ocsp-responder.js'
 import { startTestTsa } from '../testing/tsa.js'
@@ -28,8 +29,7 @@ let signed: Uint8Array
 
 beforeAll(async () => {
   pki = await createTestPki()
-  const leaf = pki.leaf('signature-rsa2048')
-  signer = KeySigner.fromPkcs8({ key: leaf.privateKey, certificate: leaf.certificate, chain: [pki.intermediate.certificate] })
+  signer = testSigner(pki)
   signed = (await signPdf(new Uint8Array(readFileSync(POLICY_PDF)), signer, { signingTime: pki.now })).pdf
 }, 60_000)
 

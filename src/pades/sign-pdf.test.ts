@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KeySigner } from '../signer/key-signer.js'
 import { createTestPki, type TestPki } from '../testing/pki.js'
+import { testSigner } from '../testing/signers.js'
 import { startTestTsa } from '../testing/tsa.js'
 import { derToPem } from '../x509/pem.js'
 import { pdfDict, pdfName } from './pdf/objects.js'
@@ -24,10 +25,8 @@ let dir: string
 
 beforeAll(async () => {
   pki = await createTestPki()
-  const leaf = pki.leaf('signature-rsa2048')
-  rsa = KeySigner.fromPkcs8({ key: leaf.privateKey, certificate: leaf.certificate, chain: [pki.intermediate.certificate] })
-  const ecLeaf = pki.leaf('signature-ec-p256')
-  ec = KeySigner.fromPkcs8({ key: ecLeaf.privateKey, certificate: ecLeaf.certificate })
+  rsa = testSigner(pki)
+  ec = testSigner(pki, 'signature-ec-p256', { chain: false })
   dir = mkdtempSync(join(tmpdir(), 'sceau-pades-unit-'))
 }, 60_000)
 

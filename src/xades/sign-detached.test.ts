@@ -8,6 +8,7 @@ import { ExclusiveCanonicalization } from 'xml-crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KeySigner } from '../signer/key-signer.js'
 import { createTestPki, type TestPki } from '../testing/pki.js'
+import { testSigner, testTrust } from '../testing/signers.js'
 import { startTestTsa } from '../testing/tsa.js'
 import { derToPem } from '../x509/pem.js'
 import { canonicalizeElementAt } from '../xml/digest.js'
@@ -26,23 +27,15 @@ let dir: string
 
 beforeAll(async () => {
   pki = await createTestPki()
-  const leaf = pki.leaf('signature-rsa2048')
-  rsa = KeySigner.fromPkcs8({ key: leaf.privateKey, certificate: leaf.certificate, chain: [pki.intermediate.certificate] })
-  const ecLeaf = pki.leaf('signature-ec-p256')
-  ec = KeySigner.fromPkcs8({ key: ecLeaf.privateKey, certificate: ecLeaf.certificate })
+  rsa = testSigner(pki)
+  ec = testSigner(pki, 'signature-ec-p256', { chain: false })
   dir = mkdtempSync(join(tmpdir(), 'sceau-xades-detached-'))
 }, 60_000)
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 function trust(extra: VerifyXmlOptions = {}): VerifyXmlOptions {
-  return {
-    anchors: [pki.root.certificate],
-    intermediates: [pki.intermediate.certificate],
-    revocation: { crls: [pki.crl, pki.rootCrl], fetchCrls: false },
-    at: new Date(pki.now.getTime() + 60_000),
-    ...extra,
-  }
+  return { ...testTrust(pki), intermediates: [pki.intermediate.certificate], ...extra }
 }
 
 /** Writes `content` as `name` in a fresh directory and signs it there; returns both paths. */

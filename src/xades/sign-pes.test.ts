@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { isSceauError } from '../errors.js'
 import { KeySigner } from '../signer/key-signer.js'
 import { createTestPki, type TestPki } from '../testing/pki.js'
+import { testSigner } from '../testing/signers.js'
 import { KNOWN_PES_POLICIES } from './policies.js'
 import { signPes, signPesFile, type SignPesOptions } from './sign-pes.js'
 import { verifyXml, verifyXmlFile } from './verify.js'
@@ -60,10 +61,8 @@ const TIME = new Date('2026-03-02T09:30:00.123Z')
 
 beforeAll(async () => {
   pki = await createTestPki()
-  const leaf = pki.leaf('signature-rsa2048')
-  rsa = KeySigner.fromPkcs8({ key: leaf.privateKey, certificate: leaf.certificate, chain: [pki.intermediate.certificate] })
-  const ecLeaf = pki.leaf('signature-ec-p256')
-  ec = KeySigner.fromPkcs8({ key: ecLeaf.privateKey, certificate: ecLeaf.certificate })
+  rsa = testSigner(pki)
+  ec = testSigner(pki, 'signature-ec-p256', { chain: false })
 }, 60_000)
 
 async function sign(input: Uint8Array, options: SignPesOptions = {}, signer = rsa) {

@@ -7,6 +7,7 @@ import { deflateSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KeySigner } from '../../signer/key-signer.js'
 import { createTestPki, type TestPki } from '../../testing/pki.js'
+import { testSigner } from '../../testing/signers.js'
 import { extendToLt } from '../extend-lt.js'
 import { signPdf } from '../sign-pdf.js'
 import { verifyPdf } from '../verify-pdf.js'
@@ -27,10 +28,8 @@ let counter = 0
 
 beforeAll(async () => {
   pki = await createTestPki()
-  const leaf = pki.leaf('signature-rsa2048')
-  rsa = KeySigner.fromPkcs8({ key: leaf.privateKey, certificate: leaf.certificate, chain: [pki.intermediate.certificate] })
-  const ecLeaf = pki.leaf('signature-ec-p256')
-  ec = KeySigner.fromPkcs8({ key: ecLeaf.privateKey, certificate: ecLeaf.certificate })
+  rsa = testSigner(pki)
+  ec = testSigner(pki, 'signature-ec-p256', { chain: false })
   dir = mkdtempSync(join(tmpdir(), 'sceau-changes-'))
 }, 60_000)
 
