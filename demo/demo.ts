@@ -3,7 +3,8 @@
 // lists it as `sceau tokens` does, signs a real PES V2 flow with each key through the token (XAdES-EPES, DGFiP
 // profile), has xmlsec1 — an implementation sceau did not write — check each signature, verifies it with
 // `sceau verify`, and shows both reject the flow once one amount is changed; then signs a PDF act on the same
-// token (PAdES) and has poppler's pdfsig check it.
+// token (PAdES) and has poppler's pdfsig check it; finally a procurement file signed detached CAdES with one key,
+// co-signed with the other, checked by openssl cms, and signed detached XAdES, checked by xmlsec1.
 import 'reflect-metadata'
 import { spawnSync } from 'node:child_process'
 import { randomInt } from 'node:crypto'
@@ -134,6 +135,63 @@ $ sceau ${args.map((arg) => (arg.includes(' ') || arg.includes(';') ? `'${arg}'`
     const validation = /Signature Validation: (.*)/.exec(pdfsig)?.[1] ?? '(no signature found)'
     say(`$ pdfsig deliberation-signee.pdf   (poppler)\n  ${validation}`)
     if (validation !== 'Signature is Valid.') process.exitCode = 1
+
+    // A procurement offer: a detached CAdES signature by one agent, co-signed by a second (parapheur workflow).
+    const offer = join(pkiDir, 'offre.zip')
+    writeFileSync(offer, readFileSync(new URL('../fixtures/pdf/1.2.250.1.131.1.5.18.21.1.4.pdf', import.meta.url)))
+    const ecKey = `pkcs11:token=${encodeURIComponent('Mairie de Démo')};object=${encodeURIComponent('Signature EC')};type=private`
+    const token = ['--module', hsm.module, '--pin-env', 'SCEAU_DEMO_PIN']
+    say(`\n$ sceau sign offre.zip --commitment origin --key '${rsaKey}' --pin-env SCEAU_DEMO_PIN`)
+    if ((await main(['sign', offer, '--commitment', 'origin', '--key', rsaKey, ...token], io)) !== 0)
+      throw new Error('CAdES signing failed')
+    say(`$ sceau sign --cosign offre.zip.p7s --commitment approval --key '${ecKey}' --pin-env SCEAU_DEMO_PIN`)
+    if ((await main(['sign', '--cosign', `${offer}.p7s`, '--commitment', 'approval', '--key', ecKey, ...token], io)) !== 0) {
+      throw new Error('co-signing failed')
+    }
+    const bundle = join(pkiDir, 'bundle.pem')
+    writeFileSync(bundle, readFileSync(join(pkiDir, 'root.pem'), 'utf8') + readFileSync(join(pkiDir, 'intermediate.pem'), 'utf8'))
+    const signers = join(pkiDir, 'signers.pem')
+    const cms = spawnSync('openssl', [
+      'cms',
+      '-verify',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      `${offer}.p7s`,
+      '-content',
+      offer,
+      '-CAfile',
+      bundle,
+      '-purpose',
+      'any',
+      '-signer',
+      signers,
+      '-out',
+      '/dev/null',
+    ])
+    const cmsSigners = cms.status === 0 ? (readFileSync(signers, 'utf8').match(/BEGIN CERTIFICATE/g) ?? []).length : 0
+    say(
+      `$ openssl cms -verify -binary -content offre.zip -in offre.zip.p7s …\n  openssl: ${cms.status === 0 ? `OK, ${cmsSigners} signers` : 'FAILED'}`,
+    )
+    say(`$ sceau verify offre.zip.p7s --trust root.pem …`)
+    const cadesVerdict = await main(['verify', `${offer}.p7s`, ...trust, ...revocation], io)
+    say(`\n$ sceau sign offre.zip --format xades --key '${rsaKey}' --pin-env SCEAU_DEMO_PIN`)
+    if ((await main(['sign', offer, '--format', 'xades', '--key', rsaKey, ...token], io)) !== 0) throw new Error('XAdES signing failed')
+    const xades = spawnSync(
+      'xmlsec1',
+      [
+        '--verify',
+        '--trusted-pem',
+        join(pkiDir, 'root.pem'),
+        '--id-attr:Id',
+        'http://uri.etsi.org/01903/v1.3.2#:SignedProperties',
+        'offre.zip.xades.xml',
+      ],
+      { cwd: pkiDir, stdio: 'ignore' },
+    )
+    say(`$ xmlsec1 --verify --trusted-pem root.pem … offre.zip.xades.xml\n  xmlsec1: ${xades.status === 0 ? 'OK' : 'FAILED'}`)
+    if (cms.status !== 0 || cmsSigners !== 2 || cadesVerdict !== 0 || xades.status !== 0) process.exitCode = 1
     say(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s.`)
   } finally {
     hsm.cleanup()

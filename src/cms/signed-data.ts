@@ -54,7 +54,9 @@ export function signedDataFrame(parts: SignedDataParts, contentLength?: number):
   const tail = concatBytes([
     parts.certificates.length === 0 ? new Uint8Array() : setOf(unique(parts.certificates), TAG.context0),
     parts.crls.length === 0 ? new Uint8Array() : setOf(unique(parts.crls), TAG.context1),
-    setOf(parts.signerInfos),
+    // In signing order rather than DER's sorted order: a parapheur's circuit reads first signer first, and BER (which
+    // CMS readers accept for SignedData) allows it; only the signed attributes must be DER.
+    tlv(TAG.set, ...parts.signerInfos),
   ])
   const signedDataLength = version.length + digestAlgorithms.length + encapsulated.length + tail.length
   const signedDataHead = tlvHeader(TAG.sequence, signedDataLength)
