@@ -11,18 +11,17 @@
 // `runTool` (the ~100 MB of the idle node+tsx child would otherwise hide the tool's figure). Without /usr/bin/time,
 // the child's own maxRSS, which includes what it inherited from the parent at fork.
 import { execFileSync } from 'node:child_process'
-import { X509Certificate, createHash, createPrivateKey, webcrypto } from 'node:crypto'
+import { X509Certificate, createHash, createPrivateKey } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { DOMParser, XMLSerializer } from '@xmldom/xmldom'
-import * as xadesjs from 'xadesjs'
 import 'reflect-metadata'
 import { KeySigner } from '../src/signer/key-signer.js'
 import { signPesFile } from '../src/xades/sign-pes.js'
 import { bestOf, GNU_TIME, option, printTable, runChild as runChildProcess, type Outcome } from './child-process.js'
 import { PES_ROOT_ID, writePesFlow } from './pes-flow.js'
+import { ID_ATTRS, POLICY, XADES_111, xadesjsPesSigner, xmlsec1Verifies } from './xadesjs-pes.js'
 
 interface Contestant {
   name: string
@@ -30,24 +29,6 @@ interface Contestant {
 }
 
 const TIMEOUT_MS = 120_000
-const XADES_111 = 'http://uri.etsi.org/01903/v1.1.1#'
-// Helios policy of research/pes.md §1.6, so the SignedProperties weigh what they weigh in production.
-const POLICY = {
-  oid: 'urn:oid:1.2.250.1.131.1.5.18.21.1.7',
-  description: 'Politique de signature Helios de la DGFiP',
-  digest: 'roF9+cfRHNPtVJolhdqfIqGMVuUXX8aR4rpiquf0u5E=',
-  uri: 'https://www.collectivites-locales.gouv.fr/files/files/finances_locales/dematerialisation/ps_helios_dgfip.pdf',
-}
-// xmlsec1 registers Id attributes only on the elements it is told about; xadesjs writes XAdES 1.3.2, the template 1.1.1.
-const ID_ATTRS = [
-  '--id-attr:Id',
-  'PES_Aller',
-  '--id-attr:Id',
-  `${XADES_111}:SignedProperties`,
-  '--id-attr:Id',
-  'http://uri.etsi.org/01903/v1.3.2#:SignedProperties',
-]
-
 let toolPeakKb: number | undefined
 
 function runTool(command: string, args: string[]): void {
@@ -61,10 +42,6 @@ function runTool(command: string, args: string[]): void {
   const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop())
   rmSync(rssFile)
   toolPeakKb = Math.max(toolPeakKb ?? 0, kb)
-}
-
-function pemBody(pem: string): Buffer {
-  return Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64')
 }
 
 // RFC 2253 order (most specific first), as Java verifiers compare it (research/pes.md §1.7).
@@ -123,50 +100,12 @@ const xmlsec1: Contestant = {
   },
 }
 
-const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#'
-
-// xadesjs canonicalises SignedInfo with inclusive C14N and gives the SignedProperties reference no transform (so
-// inclusive C14N again); PES wants exc-c14n for both (research/pes.md §1.3, §1.5), which takes this much code.
-class PesSignedXml extends xadesjs.SignedXml {
-  protected override async ApplySignOptions(...args: Parameters<xadesjs.SignedXml['ApplySignOptions']>): Promise<void> {
-    await super.ApplySignOptions(...args)
-    const [signature] = args
-    signature.SignedInfo.CanonicalizationMethod.Algorithm = EXC_C14N
-    const references = signature.SignedInfo.References
-    references.Item(references.Count - 1)!.Transforms.Add(this.ResolveTransform('exc-c14n'))
-  }
-}
-
 const xadesjsContestant: Contestant = {
   name: 'xadesjs',
   async run(file, keyPem, certPem, outFile) {
-    xadesjs.Application.setEngine('NodeJS', webcrypto as unknown as Crypto)
-    // npm nests one copy of xml-core under xadesjs and another under xmldsigjs (their xmldom/xpath peers clash with
-    // ours), so xadesjs.setNodeDependencies reaches only one of them; both fall back to these globals.
-    Object.assign(globalThis, { DOMParser, XMLSerializer })
-    const subtle = webcrypto.subtle
-    const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }
     const pkcs8 = createPrivateKey(keyPem).export({ format: 'der', type: 'pkcs8' })
-    const key = await subtle.importKey('pkcs8', pkcs8, algorithm, false, ['sign'])
-    const certificate = pemBody(certPem).toString('base64')
-    const doc = new DOMParser().parseFromString(readFileSync(file).toString('latin1'), 'application/xml')
-    const signed = new PesSignedXml(doc)
-    const signature = await signed.Sign({ name: 'RSASSA-PKCS1-v1_5' }, key as CryptoKey, doc, {
-      // PES wants the certificate alone in KeyInfo, no KeyValue (research/pes.md §1.5).
-      x509: [certificate],
-      references: [{ uri: `#${PES_ROOT_ID}`, hash: 'SHA-256', transforms: ['enveloped', 'exc-c14n'] }],
-      signingCertificate: { certificate, digestAlgorithm: 'SHA-256' },
-      policy: {
-        identifier: { value: POLICY.oid, description: POLICY.description },
-        hash: 'SHA-256',
-        digestValue: POLICY.digest,
-        qualifiers: [POLICY.uri],
-      },
-      productionPlace: { city: 'NICE', code: '06000', country: 'FRANCE' },
-      signerRole: { claimed: ['Maire'] },
-    })
-    doc.documentElement.appendChild(signature.GetXml() as Node)
-    writeFileSync(outFile, Buffer.from(new XMLSerializer().serializeToString(doc), 'latin1'))
+    const sign = await xadesjsPesSigner(pkcs8, new X509Certificate(certPem).raw)
+    writeFileSync(outFile, await sign(readFileSync(file)))
   },
 }
 
@@ -208,15 +147,6 @@ function runChild(name: string, args: string[]): Promise<Outcome> {
   return runChildProcess(fileURLToPath(import.meta.url), name, args, `${args[3]}.peak`, TIMEOUT_MS)
 }
 
-function verify(outFile: string): boolean {
-  try {
-    execFileSync('xmlsec1', ['--verify', '--insecure', ...ID_ATTRS, outFile], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-
 async function main(): Promise<void> {
   const sizes = (option('--sizes') ?? '11.7,50').split(',').map(Number)
   const runs = Number(option('--runs') ?? 3)
@@ -237,7 +167,7 @@ async function main(): Promise<void> {
       for (const contestant of [...contestants].sort((a, b) => Number(b.name === 'xmlsec1') - Number(a.name === 'xmlsec1'))) {
         const out = join(dir, `${contestant.name}-${mb}.xml`)
         const { seconds: best, rssMb: peak, failure } = await bestOf(runs, () => runChild(contestant.name, [flow, keyFile, certFile, out]))
-        const verified = contestant === idle ? false : failure === undefined && verify(out)
+        const verified = contestant === idle ? false : failure === undefined && xmlsec1Verifies(out)
         if (best !== undefined) results.set(contestant.name, best)
         const baseline = results.get('xmlsec1')
         const ratio = best !== undefined && baseline !== undefined ? `${(best / baseline).toFixed(2)}x` : '?'
