@@ -1,10 +1,9 @@
 // What one batch item does, per format: the job functions signBatch runs. Each reads its input, signs through the
 // batch's signer and writes its output atomically; none holds more than one document at a time.
 
-import { readFile } from 'node:fs/promises'
 import { writeAtomically } from '../atomic-write.js'
 import { signCadesEnvelopingFile, signCadesFile, type SignCadesOptions } from '../cades/sign-cades.js'
-import { SceauError } from '../errors.js'
+import { readInputFile } from '../read-file.js'
 import { signPdfParts, type SignPdfOptions } from '../pades/sign-pdf.js'
 import { signXadesDetachedFile, type SignXadesDetachedOptions } from '../xades/sign-detached.js'
 import { signPesFile, type SignPesOptions } from '../xades/sign-pes.js'
@@ -28,7 +27,7 @@ export function pesJob(options: SignPesOptions = {}): BatchJob {
 /** PDFs signed PAdES (B-B, or B-T with `timestamp`), `item.output` the signed PDF. */
 export function pdfJob(options: SignPdfOptions = {}): BatchJob {
   return async (item, signer, signal) => {
-    const { original, appended } = await signPdfParts(await readInput(item.input), signer, { ...options, signal })
+    const { original, appended } = await signPdfParts(await readInputFile(item.input), signer, { ...options, signal })
     await writeAtomically(item.output, (write) => {
       write(original)
       write(appended)
@@ -56,13 +55,5 @@ export function xadesDetachedJob(options: SignXadesDetachedOptions = {}): BatchJ
     const xml = await signXadesDetachedFile(item.input, signer, { ...options, signal })
     await writeAtomically(item.output, (write) => write(xml))
     return undefined
-  }
-}
-
-async function readInput(path: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path)
-  } catch (cause) {
-    throw new SceauError('FILE_NOT_FOUND', `cannot read "${path}"`, { cause, details: { file: path } })
   }
 }

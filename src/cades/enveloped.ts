@@ -16,6 +16,7 @@ import { nodeHashName } from '../signer/algorithms.js'
 import { hashFile } from '../signer/hash-file.js'
 import type { DigestAlgorithm } from '../types.js'
 import { readTlv, type Tlv } from '../x509/der.js'
+import { cannotRead } from '../read-file.js'
 
 /** Where an enveloped content lies: a byte range of a file, or bytes in memory (a small BER .p7m). */
 export type EnvelopedContent = { readonly path: string; readonly start?: number; readonly end?: number } | { readonly bytes: Uint8Array }
@@ -44,7 +45,7 @@ export async function readEnvelopedFile(path: string): Promise<EnvelopedCms | un
   try {
     handle = await open(path, 'r')
   } catch (cause) {
-    throw new SceauError('FILE_NOT_FOUND', `cannot read "${path}"`, { cause, details: { file: path } })
+    throw cannotRead(path, cause)
   }
   try {
     const size = (await handle.stat()).size
@@ -172,6 +173,6 @@ async function sizeOf(path: string): Promise<number> {
   try {
     return (await stat(path)).size
   } catch (cause) {
-    throw new SceauError('FILE_NOT_FOUND', `cannot read "${path}"`, { cause, details: { file: path } })
+    throw cannotRead(path, cause)
   }
 }

@@ -10,6 +10,7 @@ import { parseTrustedList, type TrustedList } from '../policy/trusted-list/index
 import { parseCommand, pinSourceFrom } from './args.js'
 import { EXIT } from './exit-codes.js'
 import type { CommandIo } from './io.js'
+import { cannotRead } from '../read-file.js'
 
 const USAGE =
   'sceau doctor [--module PATH|ID]... [--tsl TL.xml]... [--at ISO-DATE] [--pin-env VAR | --pin-file FILE | --pin-prompt] [--json]'
@@ -356,6 +357,6 @@ async function readInput(file: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(file))
   } catch (cause) {
-    throw new SceauError('FILE_NOT_FOUND', `cannot read "${file}"`, { cause, details: { file } })
+    throw cannotRead(file, cause)
   }
 }

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises'
 import { writeAtomically } from '../atomic-write.js'
 import { SceauError } from '../errors.js'
+import { readInputFile } from '../read-file.js'
 import { timestampPdfParts } from '../pades/document-timestamp.js'
 import { extendToLt } from '../pades/extend-lt.js'
 import { signPdfParts, type SignPdfOptions } from '../pades/sign-pdf.js'
@@ -46,13 +46,7 @@ export async function signPdfCommand(argv: string[], io: CommandIo): Promise<num
     certify: certify(values.certify),
   }
   return signFiles(positionals, values, io, USAGE, async (input, output, signer) => {
-    let bytes: Buffer
-    try {
-      bytes = await readFile(input)
-    } catch (cause) {
-      throw new SceauError('FILE_NOT_FOUND', `cannot read "${input}"`, { cause, details: { file: input } })
-    }
-    const { original, appended, byteRange } = await signPdfParts(bytes, signer, options)
+    const { original, appended, byteRange } = await signPdfParts(await readInputFile(input), signer, options)
     let dss: Uint8Array | undefined
     if (lt !== undefined) {
       const extended = await extendToLt(Buffer.concat([original, appended]), lt)

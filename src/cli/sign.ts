@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises'
 import { writeAtomically } from '../atomic-write.js'
 import { cosignCades, counterSignCades } from '../cades/cosign.js'
 import { hashEnvelopedContent, readEnvelopedFile, writeEnveloping } from '../cades/enveloped.js'
@@ -8,6 +7,7 @@ import { parseCms } from '../cms/parse.js'
 import type { SignaturePolicyReference } from '../cms/signed-attributes.js'
 import { commitmentTypeOf } from '../commitment.js'
 import { SceauError } from '../errors.js'
+import { readInputFile } from '../read-file.js'
 import type { ValidationDataOptions } from '../policy/validation-data.js'
 import { hashFile } from '../signer/hash-file.js'
 import type { Signer } from '../signer/signer.js'
@@ -148,7 +148,7 @@ async function addToExisting(
   }
   const output = values.out ?? existing
   const enveloped = await readEnvelopedFile(existing)
-  const cms = enveloped?.detached ?? (await readExisting(existing))
+  const cms = enveloped?.detached ?? (await readInputFile(existing))
   const contentPath = positionals[0] ?? existing.replace(/\.p7s$/i, '')
   if (enveloped === undefined && values.cosign !== undefined && contentPath === existing) {
     throw new SceauError('USAGE', `give the signed FILE after --cosign ${existing} (its name does not end in .p7s)`)
@@ -191,14 +191,6 @@ async function extendToLt(p7s: Uint8Array, lt: ValidationDataOptions, file: stri
   const { der, missing } = await extendCadesToLt(p7s, lt)
   if (missing.length > 0) throw ltDataMissing(missing, file)
   return der
-}
-
-async function readExisting(path: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path)
-  } catch (cause) {
-    throw new SceauError('FILE_NOT_FOUND', `cannot read "${path}"`, { cause, details: { file: path } })
-  }
 }
 
 function policyOf(values: {

@@ -1,7 +1,7 @@
 // The options that say what to trust and how to check revocation, shared by `check-cert` and `verify`.
 
-import { readFile } from 'node:fs/promises'
 import { SceauError } from '../errors.js'
+import { readInputFile } from '../read-file.js'
 import type { CheckCertificateOptions } from '../policy/check-certificate.js'
 import { PROFILE_NAMES, type ProfileName } from '../policy/profiles.js'
 import { parseTrustedList, verifyTrustedListSignature } from '../policy/trusted-list/index.js'
@@ -108,11 +108,7 @@ export async function loadTrust(values: TrustValues): Promise<LoadedTrust> {
 
 /** Reads a file; FILE_NOT_FOUND names it. */
 export async function readInput(file: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(file))
-  } catch (cause) {
-    throw new SceauError('FILE_NOT_FOUND', `cannot read "${file}"`, { cause, details: { file } })
-  }
+  return readInputFile(file)
 }
 
 /** Reads the certificates of a PEM or DER file. */

@@ -9,6 +9,7 @@ import type { CommandIo } from './io.js'
 import { junitReport, type VerifiedFile } from './junit.js'
 import { loadTrust, MARK, TRUST_OPTIONS, TRUST_USAGE } from './trust-options.js'
 import { writeAtomically } from '../atomic-write.js'
+import { cannotRead } from '../read-file.js'
 
 const USAGE = `sceau verify FILE... ${TRUST_USAGE} [--content FILE] [--json] [--junit FILE]`
 
@@ -149,7 +150,7 @@ async function readHead(file: string): Promise<string> {
   try {
     handle = await open(file, 'r')
   } catch (cause) {
-    throw new SceauError('FILE_NOT_FOUND', `cannot read "${file}"`, { cause, details: { file } })
+    throw cannotRead(file, cause)
   }
   try {
     const head = Buffer.alloc(5)

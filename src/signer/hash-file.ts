@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs'
 import { SceauError } from '../errors.js'
 import type { DigestAlgorithm } from '../types.js'
 import { nodeHashName } from './algorithms.js'
+import { cannotRead } from '../read-file.js'
 
 /** Options of {@link hashFile}. */
 export interface HashFileOptions {
@@ -34,7 +35,7 @@ export async function hashFile(path: string, hash: DigestAlgorithm | 'SHA-1', op
   } catch (cause) {
     if (options.signal?.aborted === true)
       throw new SceauError('ABORTED', `hashing "${path}" was cancelled`, { cause, details: { file: path } })
-    throw new SceauError('FILE_NOT_FOUND', `cannot read "${path}"`, { cause, details: { file: path } })
+    throw cannotRead(path, cause)
   }
   return new Uint8Array(digest.digest())
 }

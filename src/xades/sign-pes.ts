@@ -17,6 +17,7 @@ import { fileSource, readFully, type ByteSource, type XmlInput } from '../xml/so
 import { buildEnvelopedSignature, type ProductionPlace } from './build-signature.js'
 import { HELIOS_POLICY, type SignaturePolicy } from './policies.js'
 import { indexPes, readPesFlow, type PesFlow } from './pes-flow.js'
+import { cannotRead } from '../read-file.js'
 
 /** Options of {@link signPes}. */
 export interface SignPesOptions {
@@ -146,7 +147,7 @@ function openInput(path: string): number {
   try {
     return openSync(path, 'r')
   } catch (cause) {
-    throw new SceauError('FILE_NOT_FOUND', `cannot read "${path}"`, { cause, details: { file: path } })
+    throw cannotRead(path, cause)
   }
 }
 

@@ -33,6 +33,7 @@ import { genericDocumentChecks, pesDocumentChecks, pesPlacementChecks } from './
 import { checkTimestamp } from '../timestamp/check-timestamp.js'
 import { checkDetachedReference, checkReference, inclusiveC14n, isSameDocumentUri } from './verify-reference.js'
 import { checkSignatureValue, isKnownPolicy, pickCertificate, xadesChecks } from './verify-xades.js'
+import { cannotRead } from '../read-file.js'
 
 export type { CoveredElement, Indication, SignatureCheck, SignatureReport, XmlVerificationReport } from './report.js'
 
@@ -118,7 +119,7 @@ export async function verifyXmlFile(path: string, options: VerifyXmlOptions = {}
   try {
     fd = openSync(path, 'r')
   } catch (cause) {
-    throw new SceauError('FILE_NOT_FOUND', `cannot read "${path}"`, { cause, details: { file: path } })
+    throw cannotRead(path, cause)
   }
   try {
     return await verifyDocument(fileSource(fd, fstatSync(fd).size), { ...options, file: options.file ?? path }, dirname(resolve(path)))
