@@ -13,7 +13,8 @@ const LIBRARY_ENTRIES = {
 }
 
 export default defineConfig({
-  entry: { ...LIBRARY_ENTRIES, cli: 'src/cli/main.ts' },
+  // batch-worker: the worker thread entry signBatch starts (`workers` option), found beside the other chunks.
+  entry: { ...LIBRARY_ENTRIES, cli: 'src/cli/main.ts', 'batch-worker': 'src/batch/worker.ts' },
   format: ['esm', 'cjs'],
   // The CLI is a program, not an API: no declarations for it.
   dts: { entry: LIBRARY_ENTRIES },

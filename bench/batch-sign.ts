@@ -62,6 +62,8 @@ interface BatchRun {
   failed: number
   firstFailure?: string
   loopMaxMs: number
+  /** CPU time of the whole process (event loop, libuv pool, SoftHSM's work) per second of wall time: cores in use. */
+  cores: number
 }
 
 /**
@@ -70,6 +72,7 @@ interface BatchRun {
  */
 async function timeRun(count: number, work: () => Promise<{ failed: number; firstFailure?: string }>): Promise<BatchRun> {
   const started = performance.now()
+  const cpu = process.cpuUsage()
   let lastTick = started
   let loopMaxMs = 0
   const timer = setInterval(() => {
@@ -80,7 +83,9 @@ async function timeRun(count: number, work: () => Promise<{ failed: number; firs
   try {
     const { failed, firstFailure } = await work()
     const ended = performance.now()
+    const used = process.cpuUsage(cpu)
     return {
+      cores: (used.user + used.system) / 1000 / (ended - started),
       seconds: (ended - started) / 1000,
       signed: count - failed,
       failed,
@@ -93,11 +98,11 @@ async function timeRun(count: number, work: () => Promise<{ failed: number; firs
 }
 
 /** Runs one batch to its end and times it. */
-function timeBatch(items: readonly BatchItem[], signer: Signer, job: BatchJob, concurrency?: number): Promise<BatchRun> {
+function timeBatch(items: readonly BatchItem[], signer: Signer, job: BatchJob, concurrency?: number, workers?: number): Promise<BatchRun> {
   return timeRun(items.length, async () => {
     let failed = 0
     let firstFailure: string | undefined
-    for await (const result of signBatch(items, { signer, job, ...(concurrency === undefined ? {} : { concurrency }) })) {
+    for await (const result of signBatch(items, { signer, job, workers, ...(concurrency === undefined ? {} : { concurrency }) })) {
       if (result.status !== 'failed') continue
       failed++
       firstFailure ??= `${result.error.code}: ${result.error.message}`
@@ -191,16 +196,21 @@ async function pesSection(dir: string, token: BenchToken, keySigner: KeySigner):
   // The ceiling first: rawRate finalises its own pkcs11js instance, which must not overlap a sceau Token.
   const rawData = Buffer.from(digestInfo('SHA-256', digest('SHA-256', Buffer.from('x'))))
   const raw = new Map<number, number>()
+  const rawCores = new Map<number, number>()
   for (const sessions of [...new Set([1, SESSIONS])]) {
+    const cpu = process.cpuUsage()
+    const started = performance.now()
     raw.set(
       sessions,
       await rawRate(pkcs11, { token, keyLabel: KEY_LABEL, mechanism: pkcs11.CKM_RSA_PKCS, data: rawData, sessions, seconds: RAW_SECONDS }),
     )
+    const used = process.cpuUsage(cpu)
+    rawCores.set(sessions, (used.user + used.system) / 1000 / (performance.now() - started))
   }
   const ceiling = raw.get(SESSIONS) as number
 
   const rows: string[][] = [
-    ['what', 'sessions', 'concurrency', 'items', 'seconds', 'per second', `vs raw ${SESSIONS}-session`, 'loop max ms'],
+    ['what', 'sessions', 'concurrency', 'items', 'seconds', 'per second', `vs raw ${SESSIONS}-session`, 'loop max ms', 'cores used'],
   ]
   for (const [sessions, perSecond] of raw) {
     rows.push([
@@ -212,6 +222,7 @@ async function pesSection(dir: string, token: BenchToken, keySigner: KeySigner):
       fixed(perSecond),
       fixed(perSecond / ceiling, 2),
       '-',
+      fixed(rawCores.get(sessions), 2),
     ])
   }
   const job = pesJob({ placement: 'whole' })
@@ -229,6 +240,7 @@ async function pesSection(dir: string, token: BenchToken, keySigner: KeySigner):
       fixed(perSecond),
       fixed(perSecond / ceiling, 2),
       fixed(run.loopMaxMs, 1),
+      fixed(run.cores, 2),
     ])
   }
   const checked: string[] = []
@@ -256,6 +268,15 @@ async function pesSection(dir: string, token: BenchToken, keySigner: KeySigner):
         )
       }
       checkSample(`Pkcs11Signer, ${sessions} session${sessions === 1 ? '' : 's'}`)
+      if (sessions === SESSIONS) {
+        // The jobs on worker threads, the main thread only driving the token.
+        for (const workers of [1, 2]) {
+          const run = await timeBatch(items, signer, job, 16, workers)
+          best = Math.max(best, rate(run.signed, run.seconds))
+          addRun(`sceau signBatch, Pkcs11Signer, ${workers} worker thread${workers === 1 ? '' : 's'}`, String(sessions), '16', run)
+        }
+        checkSample(`Pkcs11Signer on worker threads`)
+      }
     } finally {
       close()
     }

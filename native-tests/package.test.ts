@@ -60,6 +60,55 @@ describe('the built package', () => {
     })
   })
 
+  it('runs batch jobs on worker threads from the built files (ESM and CommonJS)', () => {
+    const flow = readFileSync(join(root, 'fixtures', 'pes', 'PESALR2_25060187900027_190328_001.xml'))
+    const unsigned = Buffer.concat([flow.subarray(0, flow.indexOf('<ds:Signature')), flow.subarray(flow.indexOf('</ds:Signature>') + 15)])
+    for (let k = 0; k < 4; k++) writeFileSync(join(app, `flux-${k}.xml`), unsigned)
+    const openssl = (...args: string[]): Buffer => execFileSync('openssl', args, { cwd: app })
+    openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'key.pem')
+    openssl('pkcs8', '-topk8', '-nocrypt', '-in', 'key.pem', '-outform', 'DER', '-out', 'key.der')
+    openssl(
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      'key.pem',
+      '-subj',
+      '/C=FR/O=Commune/CN=Agent',
+      '-days',
+      '2',
+      '-outform',
+      'DER',
+      '-out',
+      'cert.der',
+    )
+    const body = `
+       const signer = KeySigner.fromPkcs8({ key: readFileSync('key.der'), certificate: readFileSync('cert.der') })
+       const items = [0, 1, 2, 3].map((k) => ({ input: 'flux-' + k + '.xml', output: 'signed-' + k + '-' + kind + '.xml' }))
+       const statuses = []
+       for await (const result of signBatch(items, { signer, job: pesJob({ placement: 'whole' }), workers: 2 })) statuses.push(result.status)
+       console.log(JSON.stringify(statuses))`
+    const esm = run(
+      'workers.mjs',
+      `import { readFileSync } from 'node:fs'
+       import { signBatch, pesJob } from 'sceau/batch'
+       import { KeySigner } from 'sceau/signer'
+       const kind = 'esm'
+       ${body}`,
+    )
+    expect(JSON.parse(esm)).toEqual(['signed', 'signed', 'signed', 'signed'])
+    const cjs = run(
+      'workers.cjs',
+      `const { readFileSync } = require('node:fs')
+       const { signBatch, pesJob } = require('sceau/batch')
+       const { KeySigner } = require('sceau/signer')
+       const kind = 'cjs'
+       ;(async () => { ${body} })()`,
+    )
+    expect(JSON.parse(cjs)).toEqual(['signed', 'signed', 'signed', 'signed'])
+    expect(readFileSync(join(app, 'signed-0-cjs.xml'), 'latin1')).toContain('<ds:SignatureValue')
+  })
+
   it('does not load the native addon until a module is opened', () => {
     const out = run(
       'lazy.cjs',

@@ -210,3 +210,32 @@ describe('pesJob in a batch', () => {
     }
   })
 })
+
+describe('signBatch on worker threads', () => {
+  it('runs pesJob on 2 worker threads with the main thread signing: same outputs, valid signatures', async () => {
+    const inputs = join(dir, 'workers-in')
+    const outputs = join(dir, 'workers-out')
+    mkdirSync(inputs)
+    mkdirSync(outputs)
+    const list: BatchItem[] = Array.from({ length: 20 }, (_, k) => {
+      const input = join(inputs, `flux-${k}.xml`)
+      writeFileSync(input, k === 7 ? UNSIGNED.subarray(0, 1500) : UNSIGNED)
+      return { input, output: join(outputs, `flux-${k}.xml`) }
+    })
+    const { results, error } = await collect(signBatch(list, { signer, job: pesJob({ placement: 'whole' }), workers: 2 }))
+    expect(error).toBeUndefined()
+    expect(results.filter((result) => result.status === 'signed')).toHaveLength(19)
+    expect(results.find((result) => result.status === 'failed')).toMatchObject({ index: 7, error: { code: 'INPUT_MALFORMED' } })
+    const signed = results.find((result) => result.status === 'signed')
+    expect(signed?.status === 'signed' && signed.info).toMatchObject({ signatures: [expect.objectContaining({ element: 'PES_Aller' })] })
+    for (const result of results.filter((each) => each.status === 'signed').slice(0, 3)) {
+      const report = await verifyXmlFile(result.item.output, { revocation: { waive: true } })
+      expect(report.signatures[0]?.checks.filter((check) => check.id.startsWith('xmldsig') && check.status !== 'pass')).toEqual([])
+    }
+  }, 60_000)
+
+  it('refuses a caller-written job on workers (a closure cannot move to another thread)', async () => {
+    const { error } = await collect(signBatch(items(1, 'closure'), { signer, job: async () => undefined, workers: 1 }))
+    expect(isSceauError(error) && error.code).toBe('USAGE')
+  })
+})

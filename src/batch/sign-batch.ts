@@ -6,10 +6,13 @@
  * @packageDocumentation
  */
 
+import { setMaxListeners } from 'node:events'
 import { access } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { SceauError, type SceauErrorCode, type SceauErrorDetails } from '../errors.js'
 import type { Signer } from '../signer/signer.js'
+import { descriptorOf } from './job-kinds.js'
+import { WorkerPool } from './worker-pool.js'
 
 /** One file to sign and where its signed form goes. */
 export interface BatchItem {
@@ -72,6 +75,12 @@ export interface SignBatchOptions {
   readonly onProgress?: (progress: BatchProgress) => void
   /** The number of items when `items` is an async iterable (for the progress ETA). */
   readonly total?: number
+  /**
+   * Worker threads to run the jobs on (0, the default: the main thread). Reading, canonicalising, hashing and
+   * writing then use other cores while the main thread only drives the signer. Jobs made by `pesJob`, `pdfJob`,
+   * `cadesJob` and `xadesDetachedJob` only: a caller's own job is a closure and cannot move to another thread.
+   */
+  readonly workers?: number
 }
 
 /**
@@ -113,15 +122,26 @@ export async function* signBatch(
   items: Iterable<BatchItem> | AsyncIterable<BatchItem>,
   options: SignBatchOptions,
 ): AsyncGenerator<BatchResult, void, undefined> {
-  const concurrency = options.concurrency ?? defaultConcurrency(options.signer)
+  const workers = options.workers ?? 0
+  if (!Number.isInteger(workers) || workers < 0) throw new SceauError('USAGE', `workers must be a whole number ≥ 0, got ${workers}`)
+  const descriptor = descriptorOf(options.job)
+  if (workers > 0 && descriptor === undefined) {
+    throw new SceauError('USAGE', 'only the jobs of sceau/batch (pesJob, pdfJob, cadesJob, xadesDetachedJob) run on worker threads')
+  }
+  const concurrency = options.concurrency ?? Math.max(defaultConcurrency(options.signer), 2 * workers)
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new SceauError('USAGE', `concurrency must be a whole number ≥ 1, got ${concurrency}`)
   const total = options.total ?? (Array.isArray(items) ? items.length : undefined)
   const source = toAsyncIterator(items)
   const controller = new AbortController()
+  // Every item in flight listens to this one signal; that is expected, not a leak.
+  setMaxListeners(concurrency + 16, controller.signal)
   const onAbort = (): void => controller.abort(options.signal?.reason)
   options.signal?.addEventListener('abort', onAbort, { once: true })
 
+  const pool = workers > 0 ? new WorkerPool(workers, options.signer) : undefined
+  const job: BatchJob =
+    pool !== undefined && descriptor !== undefined ? (item, _signer, signal) => pool.run(descriptor, item, signal) : options.job
   const started = performance.now()
   const counts = { signed: 0, skipped: 0, failed: 0 }
   const running = new Map<number, Promise<{ key: number; result: BatchResult }>>()
@@ -155,7 +175,7 @@ export async function* signBatch(
         const index = next++
         running.set(
           index,
-          runItem(index, pulled.value, options, controller.signal).then((result) => ({ key: index, result })),
+          runItem(index, pulled.value, { ...options, job }, controller.signal).then((result) => ({ key: index, result })),
         )
       }
       if (running.size === 0) break
@@ -177,6 +197,7 @@ export async function* signBatch(
       controller.abort(new SceauError('ABORTED', 'the batch was stopped'))
       await Promise.allSettled(running.values())
     }
+    await pool?.close()
   }
   const stopped = fatal ?? (controller.signal.aborted ? new SceauError('ABORTED', 'the batch was cancelled') : undefined)
   if (stopped !== undefined) {

@@ -58,20 +58,18 @@ export class KeySigner implements Signer {
     options.signal?.throwIfAborted()
     const parts = assertAlgorithmFits(this.key, algorithm)
     const hash = nodeHashName(parts.hash)
-    if (parts.scheme === 'ECDSA') {
-      return new Uint8Array(nodeSign(hash, toBeSigned, { key: this.#key, dsaEncoding: 'ieee-p1363' }))
-    }
-    if (parts.scheme === 'RSASSA-PSS') {
-      // Salt as long as the hash: the length XAdES/CMS verifiers assume when parameters say so (RFC 4055).
-      return new Uint8Array(
-        nodeSign(hash, toBeSigned, {
-          key: this.#key,
-          padding: constants.RSA_PKCS1_PSS_PADDING,
-          saltLength: digestLength(parts.hash),
-        }),
-      )
-    }
-    return new Uint8Array(nodeSign(hash, toBeSigned, { key: this.#key, padding: constants.RSA_PKCS1_PADDING }))
+    const key =
+      parts.scheme === 'ECDSA'
+        ? { key: this.#key, dsaEncoding: 'ieee-p1363' as const }
+        : parts.scheme === 'RSASSA-PSS'
+          ? // Salt as long as the hash: the length XAdES/CMS verifiers assume when parameters say so (RFC 4055).
+            { key: this.#key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: digestLength(parts.hash) }
+          : { key: this.#key, padding: constants.RSA_PKCS1_PADDING }
+    // The callback form signs on libuv's thread pool: a batch keeps its event loop (reading, hashing, writing the
+    // other files) turning while the private-key operation runs, and a second core can take it.
+    return new Promise((resolve, reject) => {
+      nodeSign(hash, toBeSigned, key, (err, signature) => (err ? reject(err) : resolve(new Uint8Array(signature))))
+    })
   }
 
   toJSON(): { type: 'KeySigner'; key: KeyDescription } {

@@ -2,10 +2,10 @@
 // what the DGFiP-side verifier compares) and decimal serial number.
 
 import { createHash } from 'node:crypto'
-import { AsnConvert } from '@peculiar/asn1-schema'
-import { Certificate } from '@peculiar/asn1-x509'
+import { issuerAndSerialOf } from '../cms/certificate-fields.js'
 import { SceauError } from '../errors.js'
 import { nodeHashName } from '../signer/algorithms.js'
+import { readTlv } from '../x509/der.js'
 import { formatRfc2253 } from '../x509/rfc2253.js'
 import type { XmlDigestAlgorithm } from './uris.js'
 
@@ -24,20 +24,23 @@ export interface IssuerSerial {
   readonly serialNumber: string
 }
 
-/** The issuer and serial number of a DER certificate. */
+// A batch signs thousands of documents with one certificate: its issuer string is worked out once.
+const known = new WeakMap<Uint8Array, IssuerSerial>()
+
+/** The issuer and serial number of a DER certificate (computed once per certificate object). */
 export function issuerSerialOf(certificate: Uint8Array): IssuerSerial {
-  let parsed: Certificate
-  try {
-    parsed = AsnConvert.parse(certificate, Certificate)
-  } catch (cause) {
-    throw new SceauError('CERTIFICATE_MALFORMED', 'the signing certificate is not a DER X.509 certificate', { cause })
+  const cached = known.get(certificate)
+  if (cached !== undefined) return cached
+  const { issuer, serialNumber } = issuerAndSerialOf(certificate)
+  const serial = readTlv(serialNumber, 0)
+  if (serial === undefined) throw new SceauError('CERTIFICATE_MALFORMED', 'the signing certificate is not a DER X.509 certificate')
+  const result = {
+    issuerName: formatRfc2253(issuer),
+    issuerDer: issuer,
+    serialNumber: integerToDecimal(serialNumber.subarray(serial.contentStart, serial.end)),
   }
-  const issuerDer = new Uint8Array(AsnConvert.serialize(parsed.tbsCertificate.issuer))
-  return {
-    issuerName: formatRfc2253(issuerDer),
-    issuerDer,
-    serialNumber: integerToDecimal(new Uint8Array(parsed.tbsCertificate.serialNumber)),
-  }
+  known.set(certificate, result)
+  return result
 }
 
 /** A DER INTEGER's content octets (two's complement, big-endian) as a decimal string. */

@@ -305,10 +305,12 @@ const COPY_CHUNK = 1024 * 1024
 
 /** Streams `source` with `edits` applied into `write`, a chunk at a time. */
 function copyWithEdits(source: ByteSource, edits: readonly Edit[], write: (bytes: Uint8Array) => void): void {
-  const chunk = Buffer.allocUnsafe(COPY_CHUNK)
+  // A small flow gets a buffer its size: a batch of thousands would otherwise allocate a megabyte per flow.
+  const chunkSize = Math.max(1, Math.min(COPY_CHUNK, source.size))
+  const chunk = Buffer.allocUnsafe(chunkSize)
   const copy = (from: number, to: number): void => {
-    for (let at = from; at < to; at += COPY_CHUNK) {
-      const piece = chunk.subarray(0, Math.min(COPY_CHUNK, to - at))
+    for (let at = from; at < to; at += chunkSize) {
+      const piece = chunk.subarray(0, Math.min(chunkSize, to - at))
       readFully(source, piece, at)
       write(piece)
     }
