@@ -14,3 +14,4 @@ export {
   type SignBatchOptions,
 } from './sign-batch.js'
 export { pesJob, pdfJob, cadesJob, xadesDetachedJob } from './jobs.js'
+export { defaultConcurrency } from './sign-batch.js'
