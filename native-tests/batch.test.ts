@@ -89,6 +89,62 @@ describe('sceau sign-pes on many flows (the batch core through the CLI)', () => 
   })
 })
 
+describe('sceau sign-pes --workers: the flows prepared on worker threads, signed by the token on the main thread', () => {
+  it('signs every flow with one login and xmlsec1 accepts them', async () => {
+    const inputs = flows('workers', 12)
+    const out = join(dir, 'workers-signed')
+    const run = await runCli(
+      ['sign-pes', ...inputs, '--out-dir', out, '--whole', ...tokenKeyArgs(hsm.module, 'Signature EC'), '--workers', '2', '--json'],
+      { MAIRIE_PIN: PIN_A },
+    )
+    expect(run.code, run.stderr).toBe(0)
+    const files = JSON.parse(run.stdout).files as { status: string; signatures: { element: string }[] }[]
+    expect(files.map((file) => file.status)).toEqual(Array(12).fill('signed'))
+    expect(files[0]?.signatures[0]?.element).toBe('PES_Aller')
+    for (const name of readdirSync(out).slice(0, 3)) {
+      const file = join(out, name)
+      const id = /<ds:Signature[^>]*\sId="([^"]+)"/.exec(readFileSync(file, 'latin1'))?.[1] ?? ''
+      const check = spawnSync('xmlsec1', [
+        '--verify',
+        '--insecure',
+        '--id-attr:Id',
+        'PES_Aller',
+        '--id-attr:Id',
+        'http://uri.etsi.org/01903/v1.1.1#:SignedProperties',
+        '--id-attr:Id',
+        'http://www.w3.org/2000/09/xmldsig#:Signature',
+        '--node-id',
+        id,
+        file,
+      ])
+      expect(check.status, check.stderr?.toString()).toBe(0)
+    }
+  }, 60_000)
+
+  it('refuses --workers where the work stays on the main thread (B-LT)', async () => {
+    const run = await runCli(
+      [
+        'sign-pdf',
+        'a.pdf',
+        '--out-dir',
+        dir,
+        '--level',
+        'B-LT',
+        '--tsa',
+        'http://127.0.0.1:1',
+        '--workers',
+        '2',
+        ...tokenKeyArgs(hsm.module, 'Signature RSA'),
+      ],
+      {
+        MAIRIE_PIN: PIN_A,
+      },
+    )
+    expect(run.stderr).toContain('--workers')
+    expect(run.code).not.toBe(0)
+  })
+})
+
 describe('signBatch on a token pulled out mid-batch', () => {
   it('stops cleanly: the signed outputs are whole and valid, nothing else is written, the error says what was done', async () => {
     const inputs = flows('removal', 60)

@@ -4,7 +4,7 @@
 
 import { mkdir } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { signBatch, type BatchItem, type BatchProgress, type BatchResult } from '../batch/sign-batch.js'
+import { signBatch, type BatchItem, type BatchJob, type BatchProgress, type BatchResult } from '../batch/sign-batch.js'
 import { SceauError } from '../errors.js'
 import type { Signer } from '../signer/signer.js'
 import { errorJson, EXIT } from './exit-codes.js'
@@ -18,7 +18,11 @@ export const OUTPUT_OPTIONS = {
   json: { type: 'boolean' },
   concurrency: { type: 'string' },
   'skip-existing': { type: 'boolean' },
+  workers: { type: 'string' },
 } as const
+
+/** The usage text of the batch options. */
+export const BATCH_USAGE = '[--concurrency N] [--workers N] [--skip-existing]'
 
 /** What signing one file reports: lines for a terminal, an object for --json. */
 export interface SignedFile {
@@ -26,7 +30,23 @@ export interface SignedFile {
   readonly json: object
 }
 
-type OutputValues = { out?: string; 'out-dir'?: string; json?: boolean; concurrency?: string; 'skip-existing'?: boolean }
+/** How to sign one file: a closure (main thread only), or a sceau/batch job (may run on --workers threads). */
+export type SignOne =
+  | ((input: string, output: string, signer: Signer) => Promise<SignedFile>)
+  | {
+      readonly job: BatchJob
+      /** The lines and JSON of a signed file, from what the job returned. */
+      readonly report: (input: string, output: string, info: Record<string, unknown> | undefined) => SignedFile
+    }
+
+type OutputValues = {
+  out?: string
+  'out-dir'?: string
+  json?: boolean
+  concurrency?: string
+  'skip-existing'?: boolean
+  workers?: string
+}
 
 /** Signs each input into its output with `signOne`; returns the exit code. */
 export async function signFiles(
@@ -34,7 +54,7 @@ export async function signFiles(
   values: SignerValues & OutputValues,
   io: CommandIo,
   usage: string,
-  signOne: (input: string, output: string, signer: Signer) => Promise<SignedFile>,
+  signOne: SignOne,
   /** For detached signatures: the output is the input's name plus this suffix, next to it unless --out/--out-dir. */
   detachedSuffix?: string,
 ): Promise<number> {
@@ -46,7 +66,11 @@ export async function signFiles(
   if (values.out !== undefined && inputs.length > 1) throw new SceauError('USAGE', '--out takes one input; use --out-dir for several')
   if ((values.key === undefined) === (values.p12 === undefined))
     throw new SceauError('USAGE', `give --key pkcs11:URI or --p12 FILE\nusage: ${usage}`)
-  const concurrency = concurrencyOf(values.concurrency)
+  const concurrency = countOf('--concurrency', values.concurrency, 1)
+  const workers = countOf('--workers', values.workers, 0)
+  if (workers !== undefined && workers > 0 && typeof signOne === 'function') {
+    throw new SceauError('USAGE', '--workers: these options sign on the main thread only (B-LT, co-signatures); drop --workers')
+  }
   const outputs = inputs.map((input) => values.out ?? join(values['out-dir'] ?? dirname(input), basename(input) + (detachedSuffix ?? '')))
   if (outputs.some((output, k) => output === inputs[k])) throw new SceauError('USAGE', 'an output would overwrite its input')
   const seen = new Set<string>()
@@ -63,14 +87,18 @@ export async function signFiles(
   let worst: number = EXIT.OK
   try {
     const items = inputs.map((input, k) => ({ input, output: outputs[k] as string }))
+    const job: BatchJob =
+      typeof signOne === 'function'
+        ? async (item, jobSigner) => {
+            signedFiles.set(item, await signOne(item.input, item.output, jobSigner))
+            return undefined
+          }
+        : signOne.job
     const batch = signBatch(items, {
       signer,
-      job: async (item, jobSigner) => {
-        const signed = await signOne(item.input, item.output, jobSigner)
-        signedFiles.set(item, signed)
-        return undefined
-      },
+      job,
       concurrency,
+      workers,
       skipExisting: values['skip-existing'] === true,
       onProgress: (progress) => {
         last = progress
@@ -78,7 +106,10 @@ export async function signFiles(
       },
     })
     for await (const result of batch) {
-      const signed = signedFiles.get(result.item)
+      const signed =
+        typeof signOne === 'function' || result.status !== 'signed'
+          ? signedFiles.get(result.item)
+          : signOne.report(result.item.input, result.item.output, result.info)
       signedFiles.delete(result.item)
       results[result.index] = reportOf(result, signed)
       if (result.status === 'failed') worst = EXIT.ERROR
@@ -111,9 +142,10 @@ function reportOf(result: BatchResult, signed: SignedFile | undefined): object {
   }
 }
 
-function concurrencyOf(value: string | undefined): number | undefined {
+function countOf(option: string, value: string | undefined, minimum: 0 | 1): number | undefined {
   if (value === undefined) return undefined
-  if (!/^[1-9]\d{0,3}$/.test(value)) throw new SceauError('USAGE', `--concurrency ${value}: a whole number from 1`)
+  if (!/^\d{1,4}$/.test(value) || Number(value) < minimum)
+    throw new SceauError('USAGE', `${option} ${value}: a whole number from ${minimum}`)
   return Number(value)
 }
 

@@ -3,16 +3,17 @@ import { SceauError } from '../errors.js'
 import { readInputFile } from '../read-file.js'
 import { timestampPdfParts } from '../pades/document-timestamp.js'
 import { extendToLt } from '../pades/extend-lt.js'
+import { pdfJob } from '../batch/jobs.js'
 import { signPdfParts, type SignPdfOptions } from '../pades/sign-pdf.js'
 import { parseCommand } from './args.js'
 import type { CommandIo } from './io.js'
-import { OUTPUT_OPTIONS, signFiles } from './sign-files.js'
+import { BATCH_USAGE, OUTPUT_OPTIONS, signFiles, type SignedFile } from './sign-files.js'
 import { SIGNER_OPTIONS, SIGNER_USAGE } from './signer-options.js'
 import { levelOf, LT_OPTIONS, LT_USAGE, ltDataMissing, ltOptions } from './lt-options.js'
 
 const USAGE =
   `sceau sign-pdf IN.pdf... (--out OUT.pdf | --out-dir DIR) ${SIGNER_USAGE} [--reason TEXT] [--location TEXT] [--contact TEXT] ` +
-  `[--name TEXT] [--tsa URL] [--level B-B|B-T|B-LT|B-LTA ${LT_USAGE}] [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--json]`
+  `[--name TEXT] [--tsa URL] [--level B-B|B-T|B-LT|B-LTA ${LT_USAGE}] [--visible PAGE,X,Y,W,H] [--certify 1|2|3] ${BATCH_USAGE} [--json]`
 
 /** `sceau sign-pdf`: PAdES B-B signatures, added as incremental updates. */
 export async function signPdfCommand(argv: string[], io: CommandIo): Promise<number> {
@@ -45,26 +46,34 @@ export async function signPdfCommand(argv: string[], io: CommandIo): Promise<num
     ...visible(values.visible),
     certify: certify(values.certify),
   }
+  const signed = (input: string, output: string, appended: number, byteRange: unknown): SignedFile => ({
+    lines: [`signed ${input} → ${output} (PAdES ${level}, ${appended} bytes appended)`],
+    json: { byteRange },
+  })
+  if (lt === undefined) {
+    // B-B and B-T are sceau/batch's pdfJob, which --workers can run on other threads.
+    return signFiles(positionals, values, io, USAGE, {
+      job: pdfJob(options),
+      report: (input, output, info) => signed(input, output, Number(info?.bytesAppended), info?.byteRange),
+    })
+  }
   return signFiles(positionals, values, io, USAGE, async (input, output, signer) => {
     const { original, appended, byteRange } = await signPdfParts(await readInputFile(input), signer, options)
-    let dss: Uint8Array | undefined
-    if (lt !== undefined) {
-      const extended = await extendToLt(Buffer.concat([original, appended]), lt)
-      if (extended.missing.length > 0) throw ltDataMissing(extended.missing, input)
-      dss = extended.appended
-    }
+    const extended = await extendToLt(Buffer.concat([original, appended]), lt)
+    if (extended.missing.length > 0) throw ltDataMissing(extended.missing, input)
+    const dss = extended.appended
     // B-LTA: a document time-stamp over everything so far, the DSS included.
     let stamp: Uint8Array | undefined
-    if (level === 'B-LTA' && values.tsa !== undefined && dss !== undefined) {
+    if (level === 'B-LTA' && values.tsa !== undefined) {
       stamp = (await timestampPdfParts(Buffer.concat([original, appended, dss]), { url: values.tsa })).appended
     }
     await writeAtomically(output, (write) => {
       write(original)
       write(appended)
-      if (dss !== undefined) write(dss)
+      write(dss)
       if (stamp !== undefined) write(stamp)
     })
-    return { lines: [`signed ${input} → ${output} (PAdES ${level}, ${appended.length} bytes appended)`], json: { byteRange } }
+    return signed(input, output, appended.length, byteRange)
   })
 }
 

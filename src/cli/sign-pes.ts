@@ -1,13 +1,14 @@
 import { SceauError } from '../errors.js'
-import { signPesFile, type SignPesOptions } from '../xades/sign-pes.js'
+import { pesJob } from '../batch/jobs.js'
+import type { SignPesOptions, SignPesResult } from '../xades/sign-pes.js'
 import { parseCommand } from './args.js'
 import type { CommandIo } from './io.js'
-import { OUTPUT_OPTIONS, signFiles } from './sign-files.js'
+import { BATCH_USAGE, OUTPUT_OPTIONS, signFiles } from './sign-files.js'
 import { SIGNER_OPTIONS, SIGNER_USAGE } from './signer-options.js'
 
 const USAGE =
   `sceau sign-pes IN.xml... (--out OUT.xml | --out-dir DIR) ${SIGNER_USAGE} [--per-bordereau | --whole] [--role TEXT] ` +
-  '[--city TEXT] [--postal-code TEXT] [--country TEXT] [--set-info-demat] [--add-ids] [--json]'
+  `[--city TEXT] [--postal-code TEXT] [--country TEXT] [--set-info-demat] [--add-ids] ${BATCH_USAGE} [--json]`
 
 /** `sceau sign-pes`: XAdES-EPES signatures on PES V2 flows, per bordereau (default) or whole. */
 export async function signPesCommand(argv: string[], io: CommandIo): Promise<number> {
@@ -38,12 +39,17 @@ export async function signPesCommand(argv: string[], io: CommandIo): Promise<num
     setInfoDematerialisee: values['set-info-demat'] === true,
     addMissingIds: values['add-ids'] === true,
   }
-  return signFiles(positionals, values, io, USAGE, async (input, output, signer) => {
-    const result = await signPesFile(input, output, signer, options)
-    const elements = result.signatures.map((signature) => `${signature.element} ${signature.elementId}`)
-    const lines = [`signed ${input} → ${output}: ${elements.length} signature${elements.length === 1 ? '' : 's'} (${elements.join(', ')})`]
-    if (result.changes.infoDematerialisee > 0) lines.push(`  InfoDematerialisee set to 1 in ${result.changes.infoDematerialisee} header(s)`)
-    if (result.changes.idsAdded.length > 0) lines.push(`  Ids added: ${result.changes.idsAdded.join(', ')}`)
-    return { lines, json: { signatures: result.signatures, changes: result.changes } }
+  return signFiles(positionals, values, io, USAGE, {
+    job: pesJob(options),
+    report: (input, output, info) => {
+      const { signatures, changes } = info as Pick<SignPesResult, 'signatures' | 'changes'>
+      const elements = signatures.map((signature) => `${signature.element} ${signature.elementId}`)
+      const lines = [
+        `signed ${input} → ${output}: ${elements.length} signature${elements.length === 1 ? '' : 's'} (${elements.join(', ')})`,
+      ]
+      if (changes.infoDematerialisee > 0) lines.push(`  InfoDematerialisee set to 1 in ${changes.infoDematerialisee} header(s)`)
+      if (changes.idsAdded.length > 0) lines.push(`  Ids added: ${changes.idsAdded.join(', ')}`)
+      return { lines, json: { signatures, changes } }
+    },
   })
 }

@@ -2,7 +2,8 @@ import { writeAtomically } from '../atomic-write.js'
 import { cosignCades, counterSignCades } from '../cades/cosign.js'
 import { hashEnvelopedContent, readEnvelopedFile, writeEnveloping } from '../cades/enveloped.js'
 import { extendCadesToLt } from '../cades/extend-lt.js'
-import { signCadesEnvelopingFile, signCadesFile, type SignCadesOptions } from '../cades/sign-cades.js'
+import { signCadesFile, type SignCadesOptions } from '../cades/sign-cades.js'
+import { cadesJob, xadesDetachedJob } from '../batch/jobs.js'
 import { parseCms } from '../cms/parse.js'
 import type { SignaturePolicyReference } from '../cms/signed-attributes.js'
 import { commitmentTypeOf } from '../commitment.js'
@@ -12,17 +13,16 @@ import type { ValidationDataOptions } from '../policy/validation-data.js'
 import { hashFile } from '../signer/hash-file.js'
 import type { Signer } from '../signer/signer.js'
 import type { DigestAlgorithm } from '../types.js'
-import { signXadesDetachedFile } from '../xades/sign-detached.js'
 import { parseCommand } from './args.js'
 import type { CommandIo } from './io.js'
 import { levelOf, LT_OPTIONS, LT_USAGE, ltDataMissing, ltOptions } from './lt-options.js'
-import { OUTPUT_OPTIONS, signFiles, type SignedFile } from './sign-files.js'
+import { BATCH_USAGE, OUTPUT_OPTIONS, signFiles, type SignedFile } from './sign-files.js'
 import { openSigner, SIGNER_OPTIONS, SIGNER_USAGE } from './signer-options.js'
 
 const USAGE =
   `sceau sign FILE... [--format cades|xades] [--detached | --enveloping] [--level B-B|B-T|B-LT ${LT_USAGE}] [--tsa URL] ` +
   '[--commitment origin|approval|receipt|delivery|sender|creation] [--policy OID --policy-hash BASE64 [--policy-hash-alg SHA-256] [--policy-uri URI]] ' +
-  `${SIGNER_USAGE} [--out FILE | --out-dir DIR] [--json]\n` +
+  `${SIGNER_USAGE} [--out FILE | --out-dir DIR] ${BATCH_USAGE} [--json]\n` +
   `       sceau sign --cosign EXISTING.p7s|.p7m [FILE] ${SIGNER_USAGE} [--out FILE]\n` +
   `       sceau sign --countersign EXISTING.p7s|.p7m [--signer-index N] ${SIGNER_USAGE} [--out FILE]`
 
@@ -75,54 +75,47 @@ export async function signCommand(argv: string[], io: CommandIo): Promise<number
 
   if (format === 'xades') {
     const { signaturePolicy } = options
-    return signFiles(
-      positionals,
-      values,
-      io,
-      USAGE,
-      async (input, output, signer) => {
-        const xml = await signXadesDetachedFile(input, signer, {
-          timestamp: options.timestamp,
-          commitmentType: options.commitmentType,
-          ...(signaturePolicy === undefined
-            ? {}
-            : {
-                policy: {
-                  oid: signaturePolicy.oid,
-                  hashAlgorithm: signaturePolicy.hashAlgorithm,
-                  hash: Buffer.from(signaturePolicy.hash).toString('base64'),
-                  uri: signaturePolicy.uri,
-                },
-              }),
-        })
-        await writeAtomically(output, (write) => write(xml))
-        return { lines: [`signed ${input} → ${output} (XAdES ${level}, detached)`], json: { format, level } }
-      },
-      '.xades.xml',
-    )
+    const job = xadesDetachedJob({
+      timestamp: options.timestamp,
+      commitmentType: options.commitmentType,
+      ...(signaturePolicy === undefined
+        ? {}
+        : {
+            policy: {
+              oid: signaturePolicy.oid,
+              hashAlgorithm: signaturePolicy.hashAlgorithm,
+              hash: Buffer.from(signaturePolicy.hash).toString('base64'),
+              uri: signaturePolicy.uri,
+            },
+          }),
+    })
+    const report = (input: string, output: string): SignedFile => ({
+      lines: [`signed ${input} → ${output} (XAdES ${level}, detached)`],
+      json: { format, level },
+    })
+    return signFiles(positionals, values, io, USAGE, { job, report }, '.xades.xml')
   }
   const enveloping = values.enveloping === true
+  const packaging = enveloping ? 'enveloping' : 'detached'
+  const report = (input: string, output: string): SignedFile => ({
+    lines: [`signed ${input} → ${output} (CAdES ${level}, ${packaging})`],
+    json: { format, level, packaging },
+  })
+  const suffix = enveloping ? '.p7m' : '.p7s'
+  if (lt === undefined) return signFiles(positionals, values, io, USAGE, { job: cadesJob({ ...options, enveloping }), report }, suffix)
+  // B-LT: the validation data is gathered after signing, on the main thread.
   return signFiles(
     positionals,
     values,
     io,
     USAGE,
-    async (input, output, signer): Promise<SignedFile> => {
-      if (enveloping && lt === undefined) {
-        await signCadesEnvelopingFile(input, output, signer, options)
-      } else {
-        let p7s = await signCadesFile(input, signer, options)
-        if (lt !== undefined) p7s = await extendToLt(p7s, lt, input)
-        if (enveloping) {
-          await writeEnveloping(output, parseCms(p7s).parts, { path: input })
-        } else {
-          await writeAtomically(output, (write) => write(p7s))
-        }
-      }
-      const packaging = enveloping ? 'enveloping' : 'detached'
-      return { lines: [`signed ${input} → ${output} (CAdES ${level}, ${packaging})`], json: { format, level, packaging } }
+    async (input, output, signer) => {
+      const p7s = await extendToLt(await signCadesFile(input, signer, options), lt, input)
+      if (enveloping) await writeEnveloping(output, parseCms(p7s).parts, { path: input })
+      else await writeAtomically(output, (write) => write(p7s))
+      return report(input, output)
     },
-    enveloping ? '.p7m' : '.p7s',
+    suffix,
   )
 }
 
