@@ -94,7 +94,19 @@ describe('sceau sign-pes --workers: the flows prepared on worker threads, signed
     const inputs = flows('workers', 12)
     const out = join(dir, 'workers-signed')
     const run = await runCli(
-      ['sign-pes', ...inputs, '--out-dir', out, '--whole', ...tokenKeyArgs(hsm.module, 'Signature EC'), '--workers', '2', '--json'],
+      [
+        'sign-pes',
+        ...inputs,
+        '--out-dir',
+        out,
+        '--whole',
+        ...tokenKeyArgs(hsm.module, 'Signature EC'),
+        '--workers',
+        '2',
+        '--sessions',
+        '2',
+        '--json',
+      ],
       { MAIRIE_PIN: PIN_A },
     )
     expect(run.code, run.stderr).toBe(0)

@@ -23,11 +23,12 @@ export const SIGNER_OPTIONS = {
   p12: { type: 'string' },
   'password-env': { type: 'string' },
   'password-file': { type: 'string' },
+  sessions: { type: 'string' },
 } as const
 
 /** The usage text of {@link SIGNER_OPTIONS}. */
 export const SIGNER_USAGE =
-  '(--key pkcs11:URI [--module PATH] [--pin-env VAR | --pin-file FILE | --pin-prompt] | --p12 FILE (--password-env VAR | --password-file FILE))'
+  '(--key pkcs11:URI [--module PATH] [--pin-env VAR | --pin-file FILE | --pin-prompt] [--sessions N] | --p12 FILE (--password-env VAR | --password-file FILE))'
 
 /** Errors that concern every file of a run: stop rather than repeat them (and never retry a PIN). */
 export const TOKEN_FATAL: ReadonlySet<string> = new Set([
@@ -48,6 +49,7 @@ export interface SignerValues {
   p12?: string
   'password-env'?: string
   'password-file'?: string
+  sessions?: string
 }
 
 /** Opens the signer the options name; `close` releases the token. */
@@ -60,7 +62,12 @@ export async function openSigner(values: SignerValues, io: CommandIo): Promise<{
   const modulePath = values.module ?? uri.modulePath
   const found = modulePath === undefined ? defaultModule({ env: io.env }) : resolveModule(modulePath, { env: io.env })
   const pin = pinSourceFrom(values, io.env) ?? (uri.pinSource === undefined ? undefined : pinFromUriSource(uri.pinSource))
-  const token = await Token.open({ module: found.path, token: uri })
+  // Sessions signing in parallel (default 4, capped by the token's own limit): an HSM serves more, a card one.
+  const sessions = values.sessions === undefined ? undefined : Number(values.sessions)
+  if (sessions !== undefined && (!Number.isInteger(sessions) || sessions < 1 || sessions > 256)) {
+    throw new SceauError('USAGE', `--sessions ${values.sessions}: a whole number from 1 to 256`)
+  }
+  const token = await Token.open({ module: found.path, token: uri, ...(sessions === undefined ? {} : { sessions }) })
   try {
     if (pin !== undefined) await token.login(pin)
     const signer = await Pkcs11Signer.create({ token, key: values.key as string })
