@@ -10,6 +10,7 @@ import { isSceauError } from '../errors.js'
 import { canonicalizeElementAt, canonicalizeElementById, digestElementAt, digestElementById } from './digest.js'
 import { indexDocument, type DocumentIndex } from './index-document.js'
 import { XmlScanner } from './scanner.js'
+import { randomXmlDocument, seededRandom, type RandomXmlOptions } from '../testing/random-xml.js'
 import { bufferSource, fileSource, type ByteSource } from './source.js'
 
 const FLOW = new URL('../../fixtures/pes/PESALR2_25060187900027_190328_001.xml', import.meta.url)
@@ -96,99 +97,39 @@ describe('the real PES flow through a file read in small windows', () => {
   })
 })
 
-/** xorshift32: the same documents on every run, so a failure can be replayed from its seed. */
-function random(seed: number): (n: number) => number {
-  let state = seed || 1
-  return (n) => {
-    state ^= state << 13
-    state ^= state >>> 17
-    state ^= state << 5
-    return (state >>> 0) % n
-  }
-}
+const text = (pick: (n: number) => number, texts: readonly string[]): string => texts[pick(texts.length)] as string
 
-// The generator of differential.test.ts, with longer texts so that references, CR LF pairs and multi-byte
-// characters fall on window boundaries, and a ds:Signature to leave out.
-const TEXTS = [
-  'plain',
-  ' a &lt; b ',
-  '&amp;&gt;&quot;',
-  'caf\u00e9',
-  '\u20ac 10',
-  'line\r\nbreak\rcr\r\n\r\n',
-  '&#233;&#x1F600;',
-  '\t tab ',
-  'x ]]&gt; y',
-  '',
-  '\u00e9\u00e8\u00ea\u20ac\u{1F600}'.repeat(5),
-  'long text with &amp; a reference every few bytes &#x20AC; and &lt; more '.repeat(3),
-]
-const VALUES = ['v', 'a&amp;b', '&lt;tag&gt;', 'sp  ace', 'tab\there', 'nl\nx', '&#9;&#10;&#13;', '\u00e9t\u00e9', '"q"', "it's"]
-const PREFIXES = ['a', 'b', 'p', 'ds']
-const URIS = ['urn:a', 'urn:b', 'urn:p', DSIG, '']
-
-function generate(seed: number, latin1: boolean): string {
-  const pick = random(seed)
-  let target = false
-  const element = (depth: number, declared: string[]): string => {
-    const prefix = pick(3) === 0 ? (PREFIXES[pick(PREFIXES.length)] as string) : ''
-    const declarations: string[] = []
-    const inScope = [...declared]
-    if (pick(3) === 0) {
-      const declaredPrefix = PREFIXES[pick(PREFIXES.length)] as string
-      const uri = URIS[pick(URIS.length - 1)] as string
-      declarations.push(` xmlns:${declaredPrefix}="${uri}"`)
-      inScope.push(declaredPrefix)
-    }
-    if (pick(4) === 0) declarations.push(` xmlns="${URIS[pick(URIS.length)]}"`)
-    const usable = prefix === '' || inScope.includes(prefix) ? prefix : ''
-    if (usable !== prefix && prefix !== '') {
-      declarations.push(` xmlns:${prefix}="urn:${prefix}"`)
-      inScope.push(prefix)
-    }
-    const name = `${prefix === '' ? '' : `${prefix}:`}e${pick(4)}`
-    const attributes = new Map<string, string>()
-    for (let k = pick(4); k > 0; k--) {
-      const attributePrefix = pick(3) === 0 && inScope.length > 0 ? `${inScope[pick(inScope.length)]}:` : ''
-      attributes.set(`${attributePrefix}k${pick(5)}`, VALUES[pick(VALUES.length)] as string)
-    }
-    if (pick(5) === 0) attributes.set('xml:lang', 'fr')
-    if (!target && (depth >= 2 || pick(4) === 0) && depth > 0) {
-      target = true
-      attributes.set('Id', 'target')
-    }
-    const quote = pick(2) === 0 ? '"' : "'"
-    const attributeText = [...attributes]
-      .map(([key, value]) => ` ${key}=${quote}${quote === "'" ? value.replace(/'/g, '&apos;') : value.replace(/"/g, '&quot;')}${quote}`)
-      .join('')
-    if (depth > 3 || pick(6) === 0) return `<${name}${declarations.join('')}${attributeText}${pick(2) === 0 ? '/>' : `></${name}>`}`
-    let content = ''
-    for (let k = pick(6); k > 0; k--) {
-      const kind = pick(11)
-      if (kind <= 3) content += element(depth + 1, inScope)
-      else if (kind === 4) content += TEXTS[pick(TEXTS.length)]
-      else if (kind === 5) content += `<![CDATA[<x> & \r\n ${TEXTS[pick(TEXTS.length)]}]]]>`
-      else if (kind === 6) content += '<!-- comment & <stuff> -->'
-      else if (kind === 7) content += '<?pi some\r\ndata?>'
-      else if (kind === 8) content += `<ds:Signature xmlns:ds="${DSIG}"><ds:SignedInfo>x</ds:SignedInfo></ds:Signature>`
-      else if (kind === 9) content += TEXTS[pick(TEXTS.length)]
-      else content += '\r\n  '
-    }
-    return `<${name}${declarations.join('')}${attributeText}>${content}</${name}>`
-  }
-  let body = ''
-  while (!target) {
-    target = false
-    body = element(0, [])
-  }
-  const declaration = latin1 ? '<?xml version="1.0" encoding="ISO-8859-1"?>\n' : '<?xml version="1.0" encoding="UTF-8"?>\n'
-  return `${declaration}<!-- before -->${body}\n<?after the root?>`
+// The documents of differential.test.ts, with longer texts so that references, CR LF pairs and multi-byte characters
+// fall on window boundaries, processing instructions, and a ds:Signature to leave out.
+const DOCUMENTS: RandomXmlOptions = {
+  texts: [
+    'plain',
+    ' a &lt; b ',
+    '&amp;&gt;&quot;',
+    'caf\u00e9',
+    '\u20ac 10',
+    'line\r\nbreak\rcr\r\n\r\n',
+    '&#233;&#x1F600;',
+    '\t tab ',
+    'x ]]&gt; y',
+    '',
+    '\u00e9\u00e8\u00ea\u20ac\u{1F600}'.repeat(5),
+    'long text with &amp; a reference every few bytes &#x20AC; and &lt; more '.repeat(3),
+  ],
+  children: 6,
+  kinds: [
+    text,
+    (pick, texts) => `<![CDATA[<x> & \r\n ${text(pick, texts)}]]]>`,
+    () => '<!-- comment & <stuff> -->',
+    () => '<?pi some\r\ndata?>',
+    () => `<ds:Signature xmlns:ds="${DSIG}"><ds:SignedInfo>x</ds:SignedInfo></ds:Signature>`,
+    text,
+  ],
+  whitespace: '\r\n  ',
 }
 
 function documentBytes(seed: number, latin1: boolean): Buffer {
-  const xml = generate(seed * 7919 + (latin1 ? 1 : 0), latin1)
-  const text = latin1 ? xml.replace(/[\u0100-\u{10ffff}]/gu, (c) => `&#x${(c.codePointAt(0) as number).toString(16)};`) : xml
-  return Buffer.from(text, latin1 ? 'latin1' : 'utf8')
+  return randomXmlDocument(seed, latin1, DOCUMENTS).bytes
 }
 
 /** Everything the xml layer computes on a document, errors included. */
@@ -230,7 +171,7 @@ describe('generated documents through windows of every small size', () => {
     let broken = 0
     for (let seed = 1; seed <= 60; seed++) {
       const whole = documentBytes(seed, seed % 2 === 0)
-      const pick = random(seed)
+      const pick = seededRandom(seed)
       for (let k = 0; k < 6; k++) {
         const bytes = Buffer.from(whole.subarray(0, whole.length - 1 - pick(whole.length / 2)))
         if (k % 2 === 1) bytes[pick(bytes.length)] = [0x3c, 0x3e, 0x26, 0x22, 0x2f, 0x5d][pick(6)] as number
