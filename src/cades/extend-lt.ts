@@ -3,12 +3,11 @@
 // RFC 5940 other revocation info), which no signature covers, so adding them leaves every signature valid.
 
 import { CMS_OIDS } from '../cms/oids.js'
-import { parseCms, type CmsSignerInfo, type ParsedCms } from '../cms/parse.js'
+import { parseCms } from '../cms/parse.js'
 import { joinSignedData, ocspRevocationChoice } from '../cms/signed-data.js'
-import { verifySignerInfo } from '../cms/verify.js'
 import { SceauError } from '../errors.js'
 import { ValidationDataGatherer, type ValidationData, type ValidationDataOptions } from '../policy/validation-data.js'
-import { readTimestampToken } from '../timestamp/rfc3161.js'
+import { certificatesToValidate } from '../timestamp/signature-certificates.js'
 
 /** What {@link extendCadesToLt} made. */
 export interface ExtendCadesResult {
@@ -46,19 +45,4 @@ export async function extendCadesToLt(cmsDer: Uint8Array, options: ValidationDat
     crls: [...cms.parts.crls, ...data.crls, ...data.ocsps.map(ocspRevocationChoice)],
   }
   return { der: joinSignedData(parts, cms.content), missing: [...gatherer.missing] }
-}
-
-/** A signer's certificate, its counter-signers', and the TSA certificates of their time-stamps. */
-function certificatesToValidate(cms: ParsedCms, signer: CmsSignerInfo): { leaf: Uint8Array; intermediates: readonly Uint8Array[] }[] {
-  const out: { leaf: Uint8Array; intermediates: readonly Uint8Array[] }[] = []
-  // The message digest is not what is looked at here, only which certificate the SignerInfo names.
-  const { signerCertificate } = verifySignerInfo(cms, signer, { contentDigest: new Uint8Array() })
-  if (signerCertificate) out.push({ leaf: signerCertificate, intermediates: cms.certificates })
-  const token = signer.unsignedAttributes.find((attribute) => attribute.oid === CMS_OIDS.signatureTimeStampToken)?.values[0]
-  if (token !== undefined) {
-    const tsa = readTimestampToken(token).tsaCertificate
-    if (tsa) out.push({ leaf: tsa, intermediates: parseCms(token).certificates })
-  }
-  for (const counter of signer.counterSignatures) out.push(...certificatesToValidate(cms, counter))
-  return out
 }

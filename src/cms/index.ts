@@ -22,4 +22,12 @@ export {
   type ParsedCms,
   type SignerIdentifier,
 } from './parse.js'
-export { verifyCms, verifySignerInfo, type CmsCheck, type CmsCheckId, type CmsVerification, type VerifyCmsOptions } from './verify.js'
+export {
+  findSignerCertificate,
+  verifyCms,
+  verifySignerInfo,
+  type CmsCheck,
+  type CmsCheckId,
+  type CmsVerification,
+  type VerifyCmsOptions,
+} from './verify.js'

@@ -174,7 +174,8 @@ function checkContentType(cms: ParsedCms, signer: CmsSignerInfo): CmsCheck {
   return { id, status: 'pass', reason: 'the content type is id-data' }
 }
 
-function findSignerCertificate(cms: ParsedCms, signer: CmsSignerInfo): Uint8Array | undefined {
+/** The certificate a SignerInfo names (issuer and serial, or key identifier), among the SignedData's certificates. */
+export function findSignerCertificate(cms: ParsedCms, signer: CmsSignerInfo): Uint8Array | undefined {
   const { sid } = signer
   return cms.certificates.find((certificate) => {
     try {
