@@ -11,6 +11,7 @@ import { equalBytes } from '../bytes.js'
 import { SceauError } from '../errors.js'
 import { algorithmParts, defaultSha256Algorithm } from '../signer/algorithms.js'
 import { digest } from '../signer/digest-info.js'
+import { oncePerHash } from '../signer/hash-file.js'
 import type { Signer } from '../signer/signer.js'
 import type { DigestAlgorithm } from '../types.js'
 import { signCadesParts, timestampSignerInfo, type SignCadesOptions } from './sign-cades.js'
@@ -36,6 +37,8 @@ export async function cosignCades(
   options: SignCadesOptions = {},
 ): Promise<Uint8Array> {
   const cms = parseCms(existing)
+  // Existing signers and the new one often share a hash: the content is then read once.
+  const digestOf = oncePerHash(contentDigestOf)
   for (const [index, other] of cms.signers.entries()) {
     const hash = other.digestAlgorithm
     const expected = other.attributes.messageDigest
@@ -45,7 +48,7 @@ export async function cosignCades(
         `signer ${index + 1} of the existing signature uses digest ${hash}, which sceau does not compute`,
       )
     }
-    if (expected === undefined || !equalBytes(await contentDigestOf(hash), expected)) {
+    if (expected === undefined || !equalBytes(await digestOf(hash), expected)) {
       throw new SceauError('CONTENT_MISMATCH', `signer ${index + 1} of the existing signature did not sign this content`, {
         details: { signer: index + 1 },
       })
@@ -53,7 +56,7 @@ export async function cosignCades(
   }
   const algorithm = options.algorithm ?? defaultSha256Algorithm(signer)
   const { hash } = algorithmParts(algorithm)
-  const added = await signCadesParts(await contentDigestOf(hash), hash, signer, { ...options, algorithm })
+  const added = await signCadesParts(await digestOf(hash), hash, signer, { ...options, algorithm })
   return joinSignedData(mergeSignedData(cms.parts, added.parts))
 }
 

@@ -8,6 +8,7 @@ import { SceauError } from '../errors.js'
 import { checkCertificate, type CertificateReport, type CheckCertificateOptions } from '../policy/check-certificate.js'
 import type { ProfileName } from '../policy/profiles.js'
 import { certificateCheck, type SignatureCheck } from '../policy/signature-verdict.js'
+import { oncePerHash } from '../signer/hash-file.js'
 import type { DigestAlgorithm } from '../types.js'
 import { describeCertificate } from '../x509/describe.js'
 import { checkTimestamp } from '../timestamp/check-timestamp.js'
@@ -66,15 +67,7 @@ export async function judgeCmsSigners(der: Uint8Array, options: JudgeCmsOptions)
     ]
     return { signers: [{ checks, counterSignatures: [] }] }
   }
-  const digests = new Map<string, Promise<Uint8Array>>()
-  const digestOf = (hash: 'SHA-1' | DigestAlgorithm): Promise<Uint8Array> => {
-    let pending = digests.get(hash)
-    if (pending === undefined) {
-      pending = Promise.resolve(options.digestOf(hash)).then((bytes) => new Uint8Array(bytes))
-      digests.set(hash, pending)
-    }
-    return pending
-  }
+  const digestOf = oncePerHash(options.digestOf)
   // The CMS's certificates build the paths of its signers, counter-signers and time-stamping authorities alike.
   const effective: JudgeCmsOptions = {
     ...options,

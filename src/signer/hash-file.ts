@@ -46,3 +46,21 @@ function rangeOf(options: HashFileOptions): { start?: number; end?: number } {
   // createReadStream's end is inclusive.
   return { start: range.start, end: range.end - 1 }
 }
+
+/**
+ * `digestOf` computed at most once per hash algorithm: a file signed or checked by several signers is read once
+ * per algorithm they use, not once per signer.
+ */
+export function oncePerHash<Hash extends string>(
+  digestOf: (hash: Hash) => Uint8Array | Promise<Uint8Array>,
+): (hash: Hash) => Promise<Uint8Array> {
+  const digests = new Map<Hash, Promise<Uint8Array>>()
+  return (hash) => {
+    let pending = digests.get(hash)
+    if (pending === undefined) {
+      pending = Promise.resolve(digestOf(hash)).then((bytes) => new Uint8Array(bytes))
+      digests.set(hash, pending)
+    }
+    return pending
+  }
+}
