@@ -68,14 +68,8 @@ export async function verifyCadesFile(
   contentPath: string,
   options: VerifyCadesOptions = {},
 ): Promise<CadesVerificationReport> {
-  const { cms, signers } = await judgeCmsSigners(p7s, {
-    ...options,
-    what: options.file ?? 'the .p7s',
-    essRequired: true,
-    digestOf: (hash) => hashFile(contentPath, hash),
-  })
-  const lt = cms !== undefined && cms.crls.length + cms.ocspResponses.length > 0
-  return report(options.file, contentPath, 'detached', signers, lt)
+  const judged = await judge(p7s, options.file ?? 'the .p7s', (hash) => hashFile(contentPath, hash), options)
+  return report(options.file, contentPath, 'detached', judged)
 }
 
 /**
@@ -97,23 +91,28 @@ export async function verifyCades(
   if (enveloped === undefined) {
     return verifyCadesFile(await readFile(path), options.content ?? path.replace(/\.p7s$/i, ''), { ...options, file })
   }
-  const { cms, signers } = await judgeCmsSigners(enveloped.detached, {
-    ...options,
-    what: file,
-    essRequired: true,
-    digestOf: (hash) => hashEnvelopedContent(enveloped.content, hash),
-  })
-  const lt = cms !== undefined && cms.crls.length + cms.ocspResponses.length > 0
-  return { ...report(file, '(enveloped)', 'enveloping', signers, lt), contentLength: enveloped.contentLength }
+  const judged = await judge(enveloped.detached, file, (hash) => hashEnvelopedContent(enveloped.content, hash), options)
+  return { ...report(file, '(enveloped)', 'enveloping', judged), contentLength: enveloped.contentLength }
+}
+
+/** Every SignerInfo judged as CAdES baseline wants it (ESS signing-certificate-v2 required). */
+function judge(
+  der: Uint8Array,
+  what: string,
+  digestOf: JudgeCmsOptions['digestOf'],
+  options: VerifyCadesOptions,
+): ReturnType<typeof judgeCmsSigners> {
+  return judgeCmsSigners(der, { ...options, what, essRequired: true, digestOf })
 }
 
 function report(
   file: string | undefined,
   content: string,
   packaging: 'detached' | 'enveloping',
-  signers: readonly JudgedSigner[],
-  lt: boolean,
+  { cms, signers }: Awaited<ReturnType<typeof judgeCmsSigners>>,
 ): CadesVerificationReport {
+  // Revocation data inside the SignedData makes its time-stamped signatures B-LT.
+  const lt = cms !== undefined && cms.crls.length + cms.ocspResponses.length > 0
   const signatures = signers.map((signer) => signatureReport(signer, lt))
   const worst = decide(flatten(signatures))
   return { file, content, kind: 'cades', packaging, ...worst, signatures, checks: [] }
