@@ -1,6 +1,6 @@
 // Algorithm and namespace URIs of XML-DSig and XAdES, and the mapping to sceau's algorithm names.
 
-import { algorithmParts } from '../signer/algorithms.js'
+import { algorithmParts, type AlgorithmParts } from '../signer/algorithms.js'
 import type { DigestAlgorithm, SignatureAlgorithm } from '../types.js'
 
 export const DS_NS = 'http://www.w3.org/2000/09/xmldsig#'
@@ -36,7 +36,7 @@ export function digestFromUri(uri: string): XmlDigestAlgorithm | undefined {
 
 /** How a SignatureMethod verifies: the scheme and hash, as node:crypto needs them. */
 export interface XmlSignatureMethod {
-  readonly scheme: 'RSASSA-PKCS1-v1_5' | 'RSASSA-PSS' | 'ECDSA'
+  readonly scheme: AlgorithmParts['scheme']
   readonly hash: XmlDigestAlgorithm
 }
 
