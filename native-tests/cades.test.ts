@@ -9,7 +9,7 @@ import type { SoftHsm } from '../src/testing/softhsm.js'
 import { startTestTsa } from '../src/testing/tsa.js'
 import { runCli } from './capture-io.js'
 import { makeAgentP12, pkiFile, trustTestPki } from './test-pki-files.js'
-import { createTestTokens, PIN_A, tokenKeyArgs } from './tokens-fixture.js'
+import { createTestTokens, keySources, PIN_A, tokenKeyArgs } from './tokens-fixture.js'
 
 // Detached CAdES signatures made by sceau, judged by OpenSSL's cms, which nobody here wrote.
 
@@ -65,12 +65,10 @@ afterAll(() => {
 })
 
 describe('sceau sign (detached CAdES), judged by openssl cms', () => {
-  const keys: [string, () => string[]][] = [
-    ['the token RSA key', () => tokenKey('Signature RSA')],
-    ['the token EC key', () => tokenKey('Signature EC')],
-    ['a PKCS#12 file', () => ['--p12', p12, '--password-env', 'P12_PASSWORD']],
-  ]
-  for (const [name, key] of keys) {
+  for (const [name, key] of keySources(
+    () => hsm.module,
+    () => p12,
+  )) {
     it(`signs a file with ${name}: FILE.p7s beside it, openssl and sceau verify accept it, a changed byte fails both`, async () => {
       const file = join(dir, `offre-${name.replace(/\W+/g, '-')}.zip`)
       writeFileSync(file, randomBytes(3 * 1024 * 1024 + 17))

@@ -8,7 +8,7 @@ import type { SoftHsm } from '../src/testing/softhsm.js'
 import { startTestTsa } from '../src/testing/tsa.js'
 import { runCli } from './capture-io.js'
 import { makeAgentP12, trustTestPki } from './test-pki-files.js'
-import { createTestTokens, PIN_A, tokenKeyArgs } from './tokens-fixture.js'
+import { createTestTokens, keySources, PIN_A, tokenKeyArgs } from './tokens-fixture.js'
 
 // PAdES signatures made by sceau, judged by tools nobody here wrote: poppler's pdfsig, qpdf and OpenSSL's cms.
 
@@ -81,12 +81,10 @@ afterAll(() => {
 })
 
 describe('sceau sign-pdf, judged by pdfsig, qpdf and openssl cms', () => {
-  const keys: [string, () => string[]][] = [
-    ['the token RSA key', () => tokenKey('Signature RSA')],
-    ['the token EC key', () => tokenKey('Signature EC')],
-    ['a PKCS#12 file', () => ['--p12', p12, '--password-env', 'P12_PASSWORD']],
-  ]
-  for (const [name, key] of keys) {
+  for (const [name, key] of keySources(
+    () => hsm.module,
+    () => p12,
+  )) {
     it(`signs a real PDF with ${name}: pdfsig valid, qpdf clean, openssl cms verifies; the original bytes are kept`, async () => {
       const out = join(dir, `signed-${name.replace(/\W+/g, '-')}.pdf`)
       const run = await sceau(['sign-pdf', POLICY_PDF, '--out', out, ...key(), '--reason', 'Délibération n° 42', '--location', 'Nice'])

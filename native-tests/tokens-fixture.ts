@@ -90,3 +90,15 @@ export function tokenKeyArgs(module: string, object: string): string[] {
     'MAIRIE_PIN',
   ]
 }
+
+/**
+ * The three key sources each format is proven with, named for test titles: the token's RSA and EC keys and a
+ * PKCS#12 file (password in P12_PASSWORD). The arguments are built when a test runs, after the set-up made them.
+ */
+export function keySources(module: () => string, p12: () => string): [string, () => string[]][] {
+  return [
+    ['the token RSA key', () => tokenKeyArgs(module(), 'Signature RSA')],
+    ['the token EC key', () => tokenKeyArgs(module(), 'Signature EC')],
+    ['a PKCS#12 file', () => ['--p12', p12(), '--password-env', 'P12_PASSWORD']],
+  ]
+}

@@ -9,7 +9,7 @@ import type { SoftHsm } from '../src/testing/softhsm.js'
 import { startTestTsa } from '../src/testing/tsa.js'
 import { runCli } from './capture-io.js'
 import { makeAgentP12, pkiFile, trustTestPki } from './test-pki-files.js'
-import { createTestTokens, PIN_A, tokenKeyArgs } from './tokens-fixture.js'
+import { createTestTokens, keySources, PIN_A, tokenKeyArgs } from './tokens-fixture.js'
 
 // Detached XAdES signatures made by sceau, judged by xmlsec1, which nobody here wrote; sceau's verifier second.
 
@@ -75,12 +75,10 @@ afterAll(() => {
 })
 
 describe('sceau sign --format xades, judged by xmlsec1', () => {
-  const keys: [string, () => string[]][] = [
-    ['the token RSA key', () => tokenKey('Signature RSA')],
-    ['the token EC key', () => tokenKey('Signature EC')],
-    ['a PKCS#12 file', () => ['--p12', p12, '--password-env', 'P12_PASSWORD']],
-  ]
-  for (const [name, key] of keys) {
+  for (const [name, key] of keySources(
+    () => hsm.module,
+    () => p12,
+  )) {
     it(`signs a file with ${name}: FILE.xades.xml beside it, xmlsec1 and sceau verify accept it, a changed byte fails both`, async () => {
       const folder = join(dir, name.replace(/\W+/g, '-'))
       mkdirSync(folder)
