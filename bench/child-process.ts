@@ -83,3 +83,23 @@ export function printTable(rows: readonly string[][]): void {
         .trimEnd(),
     )
 }
+
+/**
+ * One row of a contest table (size, tool, seconds, ratio to the baseline, peak RSS, verified): records the tool's
+ * best time in `results`, where the baseline's is found, so the baseline must run first.
+ */
+export function contestRow(
+  size: string,
+  name: string,
+  outcome: Outcome,
+  results: Map<string, number>,
+  baseline: string,
+  verified: string,
+  idle: boolean,
+): string[] {
+  const { seconds: best, rssMb: peak, failure } = outcome
+  if (best !== undefined) results.set(name, best)
+  const reference = results.get(baseline)
+  const ratio = best !== undefined && reference !== undefined ? `${(best / reference).toFixed(2)}x` : '?'
+  return [size, name, failure ?? best?.toFixed(2) ?? '?', idle ? '-' : ratio, peak ? peak.toFixed(0) : '?', idle ? '-' : verified]
+}

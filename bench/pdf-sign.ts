@@ -22,7 +22,7 @@ import { P12Signer } from '@signpdf/signer-p12'
 import 'reflect-metadata'
 import { signPdfParts } from '../src/pades/sign-pdf.js'
 import { KeySigner } from '../src/signer/key-signer.js'
-import { bestOf, GNU_TIME, option, printTable, runChild as runChildProcess, type Outcome } from './child-process.js'
+import { bestOf, contestRow, GNU_TIME, option, printTable, runChild as runChildProcess, type Outcome } from './child-process.js'
 import { makePdf } from './pdf-input.js'
 
 interface Keys {
@@ -133,23 +133,9 @@ async function main(): Promise<void> {
       const results = new Map<string, number>()
       for (const contestant of contestants) {
         const out = join(dir, `${contestant.name.replace(/\W/g, '')}-${mb}.pdf`)
-        const {
-          seconds: best,
-          rssMb: peak,
-          failure,
-        } = await bestOf(runs, () => runChild(contestant.name, [input, keyFile, certFile, p12File, out]))
-        const verified = contestant === idle ? '-' : failure === undefined ? verify(out) : 'no'
-        if (best !== undefined) results.set(contestant.name, best)
-        const baseline = results.get(BASELINE)
-        const ratio = best !== undefined && baseline !== undefined ? `${(best / baseline).toFixed(2)}x` : '?'
-        const row = [
-          actual,
-          contestant.name,
-          failure ?? best?.toFixed(2) ?? '?',
-          contestant === idle ? '-' : ratio,
-          peak ? peak.toFixed(0) : '?',
-          verified,
-        ]
+        const outcome = await bestOf(runs, () => runChild(contestant.name, [input, keyFile, certFile, p12File, out]))
+        const verified = contestant === idle || outcome.failure !== undefined ? 'no' : verify(out)
+        const row = contestRow(actual, contestant.name, outcome, results, BASELINE, verified, contestant === idle)
         console.log(row.join('\t'))
         rows.push(row)
         rmSync(out, { force: true })

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url'
 import 'reflect-metadata'
 import { KeySigner } from '../src/signer/key-signer.js'
 import { signPesFile } from '../src/xades/sign-pes.js'
-import { bestOf, GNU_TIME, option, printTable, runChild as runChildProcess, type Outcome } from './child-process.js'
+import { bestOf, contestRow, GNU_TIME, option, printTable, runChild as runChildProcess, type Outcome } from './child-process.js'
 import { PES_ROOT_ID, writePesFlow } from './pes-flow.js'
 import { ID_ATTRS, POLICY, XADES_111, xadesjsPesSigner, xmlsec1Verifies } from './xadesjs-pes.js'
 
@@ -166,19 +166,9 @@ async function main(): Promise<void> {
       // xmlsec1 first: it is the baseline the others are compared with.
       for (const contestant of [...contestants].sort((a, b) => Number(b.name === 'xmlsec1') - Number(a.name === 'xmlsec1'))) {
         const out = join(dir, `${contestant.name}-${mb}.xml`)
-        const { seconds: best, rssMb: peak, failure } = await bestOf(runs, () => runChild(contestant.name, [flow, keyFile, certFile, out]))
-        const verified = contestant === idle ? false : failure === undefined && xmlsec1Verifies(out)
-        if (best !== undefined) results.set(contestant.name, best)
-        const baseline = results.get('xmlsec1')
-        const ratio = best !== undefined && baseline !== undefined ? `${(best / baseline).toFixed(2)}x` : '?'
-        const row = [
-          actual,
-          contestant.name,
-          failure ?? best?.toFixed(2) ?? '?',
-          contestant === idle ? '-' : ratio,
-          peak ? peak.toFixed(0) : '?',
-          contestant === idle ? '-' : verified ? 'yes' : 'no',
-        ]
+        const outcome = await bestOf(runs, () => runChild(contestant.name, [flow, keyFile, certFile, out]))
+        const verified = contestant !== idle && outcome.failure === undefined && xmlsec1Verifies(out)
+        const row = contestRow(actual, contestant.name, outcome, results, 'xmlsec1', verified ? 'yes' : 'no', contestant === idle)
         console.log(row.join('\t'))
         rows.push(row)
       }
