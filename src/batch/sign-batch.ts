@@ -144,7 +144,7 @@ export async function* signBatch(
     pool !== undefined && descriptor !== undefined ? (item, _signer, signal) => pool.run(descriptor, item, signal) : options.job
   const started = performance.now()
   const counts = { signed: 0, skipped: 0, failed: 0 }
-  const running = new Map<number, Promise<{ key: number; result: BatchResult }>>()
+  const running = new Map<number, Promise<BatchResult>>()
   let fatal: SceauError | undefined
   let exhausted = false
   let next = 0
@@ -173,14 +173,11 @@ export async function* signBatch(
           break
         }
         const index = next++
-        running.set(
-          index,
-          runItem(index, pulled.value, { ...options, job }, controller.signal).then((result) => ({ key: index, result })),
-        )
+        running.set(index, runItem(index, pulled.value, job, options, controller.signal))
       }
       if (running.size === 0) break
-      const { key, result } = await Promise.race(running.values())
-      running.delete(key)
+      const result = await Promise.race(running.values())
+      running.delete(result.index)
       if (result.status === 'failed' && BATCH_FATAL.has(result.error.code) && fatal === undefined) {
         fatal = new SceauError(result.error.code as SceauErrorCode, result.error.message, { details: result.error.details })
         // Items waiting for the token would fail the same way: let them stop before they reach it.
@@ -209,7 +206,13 @@ export async function* signBatch(
   }
 }
 
-async function runItem(index: number, item: BatchItem, options: SignBatchOptions, signal: AbortSignal): Promise<BatchResult> {
+async function runItem(
+  index: number,
+  item: BatchItem,
+  job: BatchJob,
+  options: SignBatchOptions,
+  signal: AbortSignal,
+): Promise<BatchResult> {
   const started = performance.now()
   try {
     if (options.skipExisting === true && (await exists(item.output))) {
@@ -218,7 +221,7 @@ async function runItem(index: number, item: BatchItem, options: SignBatchOptions
     for (let attempt = 0; ; attempt++) {
       try {
         signal.throwIfAborted()
-        const info = await options.job(item, options.signer, signal)
+        const info = await job(item, options.signer, signal)
         return { status: 'signed', index, item, ms: performance.now() - started, ...(info === undefined ? {} : { info }) }
       } catch (err) {
         if (!(err instanceof SceauError) || !RETRYABLE.has(err.code) || attempt >= RETRIES) throw err

@@ -30,16 +30,6 @@ export const SIGNER_OPTIONS = {
 export const SIGNER_USAGE =
   '(--key pkcs11:URI [--module PATH] [--pin-env VAR | --pin-file FILE | --pin-prompt] [--sessions N] | --p12 FILE (--password-env VAR | --password-file FILE))'
 
-/** Errors that concern every file of a run: stop rather than repeat them (and never retry a PIN). */
-export const TOKEN_FATAL: ReadonlySet<string> = new Set([
-  'PIN_INCORRECT',
-  'PIN_LOCKED',
-  'TOKEN_NOT_PRESENT',
-  'SESSION_CLOSED',
-  'DEVICE_ERROR',
-  'PIN_SOURCE_FAILED',
-])
-
 export interface SignerValues {
   key?: string
   module?: string
