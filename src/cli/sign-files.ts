@@ -4,7 +4,7 @@
 
 import { mkdir } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { signBatch, type BatchItem, type BatchJob, type BatchProgress, type BatchResult } from '../batch/sign-batch.js'
+import { signBatch, type BatchJob, type BatchProgress, type BatchResult } from '../batch/sign-batch.js'
 import { SceauError } from '../errors.js'
 import type { Signer } from '../signer/signer.js'
 import { errorJson, EXIT } from './exit-codes.js'
@@ -82,18 +82,18 @@ export async function signFiles(
 
   const { signer, close } = await openSigner(values, io)
   const results: object[] = new Array(inputs.length)
-  const signedFiles = new Map<BatchItem, SignedFile>()
   let last: BatchProgress | undefined
   let worst: number = EXIT.OK
   try {
     const items = inputs.map((input, k) => ({ input, output: outputs[k] as string }))
-    const job: BatchJob =
+    // A closure's SignedFile travels as the job's info, so both kinds are reported the same way.
+    const { job, report } =
       typeof signOne === 'function'
-        ? async (item, jobSigner) => {
-            signedFiles.set(item, await signOne(item.input, item.output, jobSigner))
-            return undefined
+        ? {
+            job: (async (item, jobSigner) => ({ ...(await signOne(item.input, item.output, jobSigner)) })) as BatchJob,
+            report: (_input: string, _output: string, info: Record<string, unknown> | undefined) => info as unknown as SignedFile,
           }
-        : signOne.job
+        : signOne
     const batch = signBatch(items, {
       signer,
       job,
@@ -106,11 +106,7 @@ export async function signFiles(
       },
     })
     for await (const result of batch) {
-      const signed =
-        typeof signOne === 'function' || result.status !== 'signed'
-          ? signedFiles.get(result.item)
-          : signOne.report(result.item.input, result.item.output, result.info)
-      signedFiles.delete(result.item)
+      const signed = result.status === 'signed' ? report(result.item.input, result.item.output, result.info) : undefined
       results[result.index] = reportOf(result, signed)
       if (result.status === 'failed') worst = EXIT.ERROR
       if (values.json) continue
