@@ -6,9 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SoftHsm } from '../src/testing/softhsm.js'
-import { startTestTsa } from '../src/testing/tsa.js'
 import { runCli } from './capture-io.js'
-import { makeAgentP12, pkiFile, trustTestPki } from './test-pki-files.js'
+import { makeAgentP12, pkiFile, startPkiFilesTsa, trustTestPki } from './test-pki-files.js'
 import { createTestTokens, keySources, PIN_A, tokenKeyArgs } from './tokens-fixture.js'
 
 // Detached CAdES signatures made by sceau, judged by OpenSSL's cms, which nobody here wrote.
@@ -40,11 +39,7 @@ function opensslCms(signature: string, content?: string): { ok: boolean; signers
 }
 
 async function withTsa<T>(use: (url: string) => Promise<T>): Promise<T> {
-  const tsa = await startTestTsa({
-    certificatePem: readFileSync(pkiFile('tsa-rsa2048.cert.pem'), 'utf8'),
-    keyDer: new Uint8Array(readFileSync(pkiFile('tsa-rsa2048.key.der'))),
-    chainPem: readFileSync(pkiFile('intermediate.pem'), 'utf8'),
-  })
+  const tsa = await startPkiFilesTsa()
   try {
     return await use(tsa.url)
   } finally {
@@ -91,11 +86,7 @@ describe('sceau sign (detached CAdES), judged by openssl cms', () => {
   }
 
   it('B-T: a signature time-stamp from a local RFC 3161 authority; openssl still verifies, sceau checks the token', async () => {
-    const tsa = await startTestTsa({
-      certificatePem: readFileSync(pkiFile('tsa-rsa2048.cert.pem'), 'utf8'),
-      keyDer: new Uint8Array(readFileSync(pkiFile('tsa-rsa2048.key.der'))),
-      chainPem: readFileSync(pkiFile('intermediate.pem'), 'utf8'),
-    })
+    const tsa = await startPkiFilesTsa()
     try {
       const file = join(dir, 'contrat.docx')
       writeFileSync(file, randomBytes(100_000))

@@ -1,13 +1,13 @@
 import 'reflect-metadata'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { captureIo } from './capture-io.js'
 import { main } from '../src/cli/main.js'
 import type { SoftHsm } from '../src/testing/softhsm.js'
 import { createTestTokens } from './tokens-fixture.js'
+import { pkiFile } from './test-pki-files.js'
 
 let hsm: SoftHsm
-const pki = (name: string): string => join(inject('pkiDir'), name)
 
 async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const io = captureIo()
@@ -15,7 +15,7 @@ async function run(...args: string[]): Promise<{ code: number; stdout: string; s
   return { code, stdout: io.stdout, stderr: io.stderr }
 }
 
-const trust = () => ['--trust', pki('root.pem'), '--intermediates', pki('intermediate.pem'), '--crl', pki('root-crl.der')]
+const trust = () => ['--trust', pkiFile('root.pem'), '--intermediates', pkiFile('intermediate.pem'), '--crl', pkiFile('root-crl.der')]
 
 beforeAll(() => {
   hsm = createTestTokens()
@@ -24,34 +24,34 @@ afterAll(() => hsm.cleanup())
 
 describe('sceau check-cert', () => {
   it('exits 0 for a valid agent certificate with its CRL, and prints the checks', async () => {
-    const { code, stdout } = await run(pki('signature-rsa2048.cert.pem'), ...trust(), '--crl', pki('crl.der'), '--no-crl-fetch')
+    const { code, stdout } = await run(pkiFile('signature-rsa2048.cert.pem'), ...trust(), '--crl', pkiFile('crl.der'), '--no-crl-fetch')
     expect(code).toBe(0)
     expect(stdout).toMatch(/^TOTAL_PASSED — profile rgs2-signature/)
     expect(stdout).toContain('[ok  ] revocation.crl')
   })
 
   it('exits 1 and says "revoked" for a revoked certificate', async () => {
-    const { code, stdout } = await run(pki('revoked-rsa2048.cert.pem'), ...trust(), '--crl', pki('crl.der'), '--json')
+    const { code, stdout } = await run(pkiFile('revoked-rsa2048.cert.pem'), ...trust(), '--crl', pkiFile('crl.der'), '--json')
     expect(code).toBe(1)
     const report = JSON.parse(stdout)
     expect(report).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'REVOKED' })
   })
 
   it('exits 1 and says "expired" for an expired certificate', async () => {
-    const { code, stdout } = await run(pki('expired-rsa2048.cert.der'), ...trust(), '--crl', pki('crl.der'))
+    const { code, stdout } = await run(pkiFile('expired-rsa2048.cert.der'), ...trust(), '--crl', pkiFile('crl.der'))
     expect(code).toBe(1)
     expect(stdout).toMatch(/expired/)
   })
 
   it('exits 3 when revocation cannot be decided', async () => {
-    const { code, stdout } = await run(pki('signature-ec-p256.cert.pem'), ...trust(), '--no-crl-fetch', '--json')
+    const { code, stdout } = await run(pkiFile('signature-ec-p256.cert.pem'), ...trust(), '--no-crl-fetch', '--json')
     expect(code).toBe(3)
     expect(JSON.parse(stdout).subIndication).toBe('REVOCATION_UNAVAILABLE')
   })
 
   it('exits 2 for usage errors', async () => {
-    expect((await run(pki('signature-rsa2048.cert.pem'), '--profile', 'gold')).code).toBe(2)
-    expect((await run(pki('signature-rsa2048.cert.pem'), '--at', 'yesterday')).code).toBe(2)
+    expect((await run(pkiFile('signature-rsa2048.cert.pem'), '--profile', 'gold')).code).toBe(2)
+    expect((await run(pkiFile('signature-rsa2048.cert.pem'), '--at', 'yesterday')).code).toBe(2)
     expect((await run('/nonexistent.pem')).stderr).toMatch(/^sceau: FILE_NOT_FOUND/)
   })
 
@@ -62,11 +62,11 @@ describe('sceau check-cert', () => {
       '--module',
       hsm.module,
       '--trust',
-      pki('root.pem'),
+      pkiFile('root.pem'),
       '--crl',
-      pki('crl.der'),
+      pkiFile('crl.der'),
       '--crl',
-      pki('root-crl.der'),
+      pkiFile('root-crl.der'),
       '--json',
     )
     expect(stderr).toBe('')

@@ -3,11 +3,10 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SoftHsm } from '../src/testing/softhsm.js'
-import { startTestTsa } from '../src/testing/tsa.js'
 import { runCli } from './capture-io.js'
-import { makeAgentP12, trustTestPki } from './test-pki-files.js'
+import { makeAgentP12, pkiFile, startPkiFilesTsa, trustTestPki } from './test-pki-files.js'
 import { createTestTokens, keySources, PIN_A, tokenKeyArgs } from './tokens-fixture.js'
 
 // PAdES signatures made by sceau, judged by tools nobody here wrote: poppler's pdfsig, qpdf and OpenSSL's cms.
@@ -18,7 +17,6 @@ const P12_PASSWORD = 'p12-secret-8812'
 let hsm: SoftHsm
 let dir: string
 let p12: string
-const pki = (name: string): string => join(inject('pkiDir'), name)
 
 const sceau = (args: string[]): ReturnType<typeof runCli> => runCli(args, { MAIRIE_PIN: PIN_A, P12_PASSWORD })
 
@@ -71,7 +69,7 @@ function opensslVerdicts(file: string): boolean[] {
 beforeAll(() => {
   hsm = createTestTokens()
   dir = mkdtempSync(join(tmpdir(), 'sceau-pades-test-'))
-  writeFileSync(join(dir, 'bundle.pem'), readFileSync(pki('root.pem'), 'utf8') + readFileSync(pki('intermediate.pem'), 'utf8'))
+  writeFileSync(join(dir, 'bundle.pem'), readFileSync(pkiFile('root.pem'), 'utf8') + readFileSync(pkiFile('intermediate.pem'), 'utf8'))
   p12 = makeAgentP12(dir, P12_PASSWORD)
 })
 
@@ -132,12 +130,7 @@ describe('sceau sign-pdf, judged by pdfsig, qpdf and openssl cms', () => {
   })
 
   it('B-T with --tsa: the signature carries a time-stamp and pdfsig, openssl and sceau verify still accept it', async () => {
-    const tsaLeaf = 'tsa-rsa2048'
-    const tsa = await startTestTsa({
-      certificatePem: readFileSync(pki(`${tsaLeaf}.cert.pem`), 'utf8'),
-      keyDer: new Uint8Array(readFileSync(pki(`${tsaLeaf}.key.der`))),
-      chainPem: readFileSync(pki('intermediate.pem'), 'utf8'),
-    })
+    const tsa = await startPkiFilesTsa()
     try {
       const out = join(dir, 'b-t.pdf')
       const run = await sceau(['sign-pdf', POLICY_PDF, '--out', out, ...tokenKey('Signature RSA'), '--tsa', tsa.url])
@@ -158,11 +151,7 @@ describe('sceau sign-pdf, judged by pdfsig, qpdf and openssl cms', () => {
   })
 
   it('B-LT: the chain and CRLs go into a DSS revision; sceau verify then needs only the root, pdfsig and qpdf still agree', async () => {
-    const tsa = await startTestTsa({
-      certificatePem: readFileSync(pki('tsa-rsa2048.cert.pem'), 'utf8'),
-      keyDer: new Uint8Array(readFileSync(pki('tsa-rsa2048.key.der'))),
-      chainPem: readFileSync(pki('intermediate.pem'), 'utf8'),
-    })
+    const tsa = await startPkiFilesTsa()
     try {
       const out = join(dir, 'b-lt.pdf')
       const lt = [
@@ -171,11 +160,11 @@ describe('sceau sign-pdf, judged by pdfsig, qpdf and openssl cms', () => {
         '--tsa',
         tsa.url,
         '--trust',
-        pki('root.pem'),
+        pkiFile('root.pem'),
         '--crl',
-        pki('crl.der'),
+        pkiFile('crl.der'),
         '--crl',
-        pki('root-crl.der'),
+        pkiFile('root-crl.der'),
         '--no-crl-fetch',
       ]
       const run = await sceau(['sign-pdf', POLICY_PDF, '--out', out, ...tokenKey('Signature RSA'), ...lt])
@@ -184,7 +173,7 @@ describe('sceau sign-pdf, judged by pdfsig, qpdf and openssl cms', () => {
       expect(qpdfCheck(out)).toBe(true)
       expect(readFileSync(out).toString('latin1')).toContain('/DSS')
       // No intermediates, no CRLs given: what validation needs comes from the file itself.
-      const verified = await sceau(['verify', out, '--trust', pki('root.pem'), '--no-crl-fetch', '--json'])
+      const verified = await sceau(['verify', out, '--trust', pkiFile('root.pem'), '--no-crl-fetch', '--json'])
       expect(verified.code, verified.stdout).toBe(0)
       const signature = JSON.parse(verified.stdout).files[0].signatures[0]
       expect(signature).toMatchObject({ indication: 'TOTAL_PASSED', coversWholeDocument: false })
@@ -203,7 +192,7 @@ describe('sceau sign-pdf, judged by pdfsig, qpdf and openssl cms', () => {
       expect(ltaRun.code, ltaRun.stderr).toBe(0)
       expect(pdfsig(lta)[0]).toBe('Signature is Valid.')
       expect(qpdfCheck(lta)).toBe(true)
-      const ltaVerified = await sceau(['verify', lta, '--trust', pki('root.pem'), '--no-crl-fetch', '--json'])
+      const ltaVerified = await sceau(['verify', lta, '--trust', pkiFile('root.pem'), '--no-crl-fetch', '--json'])
       expect(ltaVerified.code, ltaVerified.stdout).toBe(0)
       const ltaReport = JSON.parse(ltaVerified.stdout).files[0]
       expect(

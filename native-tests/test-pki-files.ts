@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { inject } from 'vitest'
+import { startTestTsa, type TestTsa } from '../src/testing/tsa.js'
 
 /** A file of the test PKI written by the global set-up (see src/testing/pki.ts for the names). */
 export function pkiFile(name: string): string {
@@ -41,4 +43,13 @@ export function makeAgentP12(dir: string, password: string): string {
     env: { ...process.env, SCEAU_TEST_P12_PASSWORD: password },
   })
   return p12
+}
+
+/** The test PKI's time-stamping authority (leaf tsa-rsa2048, the intermediate as chain), from the set-up's files. */
+export function startPkiFilesTsa(): Promise<TestTsa> {
+  return startTestTsa({
+    certificatePem: readFileSync(pkiFile('tsa-rsa2048.cert.pem'), 'utf8'),
+    keyDer: new Uint8Array(readFileSync(pkiFile('tsa-rsa2048.key.der'))),
+    chainPem: readFileSync(pkiFile('intermediate.pem'), 'utf8'),
+  })
 }

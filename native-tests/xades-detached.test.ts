@@ -6,9 +6,8 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join, relative } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SoftHsm } from '../src/testing/softhsm.js'
-import { startTestTsa } from '../src/testing/tsa.js'
 import { runCli } from './capture-io.js'
-import { makeAgentP12, pkiFile, trustTestPki } from './test-pki-files.js'
+import { makeAgentP12, pkiFile, startPkiFilesTsa, trustTestPki } from './test-pki-files.js'
 import { createTestTokens, keySources, PIN_A, tokenKeyArgs } from './tokens-fixture.js'
 
 // Detached XAdES signatures made by sceau, judged by xmlsec1, which nobody here wrote; sceau's verifier second.
@@ -111,11 +110,7 @@ describe('sceau sign --format xades, judged by xmlsec1', () => {
   }
 
   it('B-T with a local RFC 3161 authority and --out-dir: xmlsec1 still verifies, sceau verify --content checks the time-stamp', async () => {
-    const tsa = await startTestTsa({
-      certificatePem: readFileSync(pkiFile('tsa-rsa2048.cert.pem'), 'utf8'),
-      keyDer: new Uint8Array(readFileSync(pkiFile('tsa-rsa2048.key.der'))),
-      chainPem: readFileSync(pkiFile('intermediate.pem'), 'utf8'),
-    })
+    const tsa = await startPkiFilesTsa()
     try {
       const file = join(dir, 'contrat.docx')
       writeFileSync(file, randomBytes(100_000))

@@ -11,7 +11,7 @@ import { hashFile } from '../signer/hash-file.js'
 import { KeySigner } from '../signer/key-signer.js'
 import { createTestPki, type TestPki } from '../testing/pki.js'
 import { testSigner, testTrust } from '../testing/signers.js'
-import { startTestTsa, type TestTsa } from '../testing/tsa.js'
+import { startPkiTsa, type TestTsa } from '../testing/tsa.js'
 import { describeCertificate } from '../x509/describe.js'
 import { derToPem } from '../x509/pem.js'
 import { cosignCades, counterSignCades } from './cosign.js'
@@ -32,12 +32,7 @@ beforeAll(async () => {
   pki = await createTestPki()
   rsa = testSigner(pki)
   ec = testSigner(pki, 'signature-ec-p256')
-  const tsaLeaf = pki.leaf('tsa-rsa2048')
-  tsa = await startTestTsa({
-    certificatePem: derToPem(tsaLeaf.certificate),
-    keyDer: tsaLeaf.privateKey,
-    chainPem: derToPem(pki.intermediate.certificate),
-  })
+  tsa = await startPkiTsa(pki)
   dir = mkdtempSync(join(tmpdir(), 'sceau-cades-unit-'))
   writeFileSync(join(dir, 'bundle.pem'), derToPem(pki.root.certificate) + derToPem(pki.intermediate.certificate))
   content = join(dir, 'offre.zip')

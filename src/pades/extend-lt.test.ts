@@ -10,10 +10,9 @@ import { createTestPki, type TestPki } from '../testing/pki.js'
 import { testSigner } from '../testing/signers.js'
 import { postDer } from '../policy/http-fetch.js'
 import { startOcspResponder } from '../testing/ocsp-responder.js'
-import { startTestTsa } from '../testing/tsa.js'
+import { startPkiTsa } from '../testing/tsa.js'
 import { readTlv } from '../x509/der.js'
 import { describeCertificate } from '../x509/describe.js'
-import { derToPem } from '../x509/pem.js'
 import { timestampPdfParts } from './document-timestamp.js'
 import { extendToLt } from './extend-lt.js'
 import { readDss } from './pdf/dss.js'
@@ -77,12 +76,7 @@ describe('extendToLt', () => {
   })
 
   it('B-T: the time-stamping authority is covered too, so the time-stamp verifies from the DSS alone', async () => {
-    const tsaLeaf = pki.leaf('tsa-rsa2048')
-    const tsa = await startTestTsa({
-      certificatePem: derToPem(tsaLeaf.certificate),
-      keyDer: tsaLeaf.privateKey,
-      chainPem: derToPem(pki.intermediate.certificate),
-    })
+    const tsa = await startPkiTsa(pki)
     let bt: Uint8Array
     try {
       bt = (await signPdf(new Uint8Array(readFileSync(POLICY_PDF)), signer, { timestamp: { url: tsa.url } })).pdf
@@ -97,20 +91,15 @@ describe('extendToLt', () => {
     expect(missing).toEqual([])
     const lt = Buffer.concat([bt, appended])
     const dss = readDss(readPdf(lt))
-    expect(dss?.certificates.map(hex)).toContain(hex(tsaLeaf.certificate))
-    expect([...(dss?.vri.values() ?? [])][0]?.certificates.map(hex)).toContain(hex(tsaLeaf.certificate))
+    expect(dss?.certificates.map(hex)).toContain(hex(pki.leaf('tsa-rsa2048').certificate))
+    expect([...(dss?.vri.values() ?? [])][0]?.certificates.map(hex)).toContain(hex(pki.leaf('tsa-rsa2048').certificate))
     const report = await verifyPdf(lt, { anchors: [pki.root.certificate], revocation: { fetchCrls: false } })
     expect(report.signatures[0]?.checks.find((check) => check.id === 'timestamp')?.status).toBe('pass')
     expect(report.indication).toBe('TOTAL_PASSED')
   })
 
   it('B-LTA: a document time-stamp over the B-LT file (DSS included) verifies, and the signature stays intact', async () => {
-    const tsaLeaf = pki.leaf('tsa-rsa2048')
-    const tsa = await startTestTsa({
-      certificatePem: derToPem(tsaLeaf.certificate),
-      keyDer: tsaLeaf.privateKey,
-      chainPem: derToPem(pki.intermediate.certificate),
-    })
+    const tsa = await startPkiTsa(pki)
     let lta: Buffer
     try {
       const { appended } = await extendToLt(signed, {

@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KeySigner } from '../signer/key-signer.js'
 import { createTestPki, type TestPki } from '../testing/pki.js'
 import { testSigner } from '../testing/signers.js'
-import { startTestTsa } from '../testing/tsa.js'
-import { derToPem } from '../x509/pem.js'
+import { startPkiTsa } from '../testing/tsa.js'
 import { pdfDict, pdfName } from './pdf/objects.js'
 import { readPdf } from './pdf/read-pdf.js'
 import { revisionId, writeRevision } from './pdf/revision.js'
@@ -114,12 +113,7 @@ describe('signPdf then verifyPdf, on the shapes PDFs come in', () => {
   })
 
   it('B-T: a time-stamp from an RFC 3161 authority on the signature value, checked and reported', async () => {
-    const leaf = pki.leaf('tsa-rsa2048')
-    const tsa = await startTestTsa({
-      certificatePem: derToPem(leaf.certificate),
-      keyDer: leaf.privateKey,
-      chainPem: derToPem(pki.intermediate.certificate),
-    })
+    const tsa = await startPkiTsa(pki)
     try {
       const { pdf } = await signPdf(new Uint8Array(readFileSync(POLICY_PDF)), rsa, { timestamp: { url: tsa.url } })
       expect(pdfsig(pdf, 'b-t.pdf')).toEqual(['Signature is Valid.'])
@@ -138,8 +132,7 @@ describe('signPdf then verifyPdf, on the shapes PDFs come in', () => {
   })
 
   it('B-T: a time-stamping authority that does not answer fails the signing with TIMESTAMP_FAILED', async () => {
-    const leaf = pki.leaf('tsa-rsa2048')
-    const tsa = await startTestTsa({ certificatePem: derToPem(leaf.certificate), keyDer: leaf.privateKey, mode: 'slow' })
+    const tsa = await startPkiTsa(pki, { chain: false, mode: 'slow' })
     try {
       const signing = signPdf(new Uint8Array(readFileSync(POLICY_PDF)), rsa, { timestamp: { url: tsa.url, timeoutMs: 300 } })
       await expect(signing).rejects.toMatchObject({ code: 'TIMESTAMP_FAILED' })

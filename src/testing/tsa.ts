@@ -17,6 +17,8 @@ import { join } from 'node:path'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
 import { SceauError } from '../errors.js'
+import { derToPem } from '../x509/pem.js'
+import type { TestPki } from './pki.js'
 
 /** How the authority behaves. */
 export type TestTsaMode = 'ok' | 'wrong-imprint' | 'status-rejection' | 'slow'
@@ -206,4 +208,28 @@ function rejection(): Uint8Array {
       ],
     }).toBER(),
   )
+}
+
+/**
+ * The test PKI's own authority (leaf `tsa-rsa2048`, the intermediate added to each token unless `chain` is false)
+ * started on 127.0.0.1.
+ *
+ * @example
+ * ```ts
+ * const tsa = await startPkiTsa(pki)
+ * try { await signPdf(pdf, signer, { timestamp: { url: tsa.url } }) } finally { await tsa.close() }
+ * ```
+ */
+export function startPkiTsa(
+  pki: TestPki,
+  options: Omit<TestTsaOptions, 'certificatePem' | 'keyPem' | 'keyDer' | 'chainPem'> & { readonly chain?: boolean } = {},
+): Promise<TestTsa> {
+  const { chain, ...rest } = options
+  const leaf = pki.leaf('tsa-rsa2048')
+  return startTestTsa({
+    certificatePem: derToPem(leaf.certificate),
+    keyDer: leaf.privateKey,
+    ...(chain === false ? {} : { chainPem: derToPem(pki.intermediate.certificate) }),
+    ...rest,
+  })
 }

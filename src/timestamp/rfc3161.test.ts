@@ -10,7 +10,7 @@ import { postDer } from '../policy/http-fetch.js'
 import { digest } from '../signer/digest-info.js'
 import { KeySigner } from '../signer/key-signer.js'
 import { createTestPki, type TestPki } from '../testing/pki.js'
-import { startTestTsa, TEST_TSA_POLICY, type TestTsa, type TestTsaMode } from '../testing/tsa.js'
+import { startPkiTsa, TEST_TSA_POLICY, type TestTsa, type TestTsaMode } from '../testing/tsa.js'
 import { describeCertificate } from '../x509/describe.js'
 import { derToPem } from '../x509/pem.js'
 import { readTimestampToken, requestTimestamp, verifyTimestampToken } from '../timestamp/rfc3161.js'
@@ -32,14 +32,7 @@ afterAll(async () => {
 })
 
 async function tsa(mode: TestTsaMode = 'ok', essCertIdAlg: 'sha1' | 'sha256' = 'sha256'): Promise<TestTsa> {
-  const leaf = pki.leaf('tsa-rsa2048')
-  const server = await startTestTsa({
-    certificatePem: derToPem(leaf.certificate),
-    keyDer: leaf.privateKey,
-    chainPem: derToPem(pki.intermediate.certificate),
-    mode,
-    essCertIdAlg,
-  })
+  const server = await startPkiTsa(pki, { mode, essCertIdAlg })
   servers.push(server)
   return server
 }

@@ -9,8 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KeySigner } from '../signer/key-signer.js'
 import { createTestPki, type TestPki } from '../testing/pki.js'
 import { testSigner, testTrust } from '../testing/signers.js'
-import { startTestTsa } from '../testing/tsa.js'
-import { derToPem } from '../x509/pem.js'
+import { startPkiTsa } from '../testing/tsa.js'
 import { canonicalizeElementAt } from '../xml/digest.js'
 import { elementById, indexDocument } from '../xml/index-document.js'
 import { canonicalSignedInfo, mimeTypeOf, signXadesDetached, signXadesDetachedFile } from './sign-detached.js'
@@ -272,12 +271,7 @@ describe('XAdES checks on a detached signature', () => {
 
 describe('B-T', () => {
   it('time-stamps the canonical SignatureValue; the time is reported and the signer judged at it', async () => {
-    const leaf = pki.leaf('tsa-rsa2048')
-    const tsa = await startTestTsa({
-      certificatePem: derToPem(leaf.certificate),
-      keyDer: leaf.privateKey,
-      chainPem: derToPem(pki.intermediate.certificate),
-    })
+    const tsa = await startPkiTsa(pki)
     try {
       const { signature, xml } = await signed('offre.zip', new TextEncoder().encode('offer'), rsa, {
         timestamp: { url: tsa.url },
