@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { main } from '../src/cli/main.js'
+import { opensslCmsVerify } from '../src/testing/openssl-cms.js'
 import { createTestPki, writeTestPki } from '../src/testing/pki.js'
 import { createSoftHsm } from '../src/testing/softhsm.js'
 
@@ -150,29 +151,9 @@ $ sceau ${args.map((arg) => (arg.includes(' ') || arg.includes(';') ? `'${arg}'`
     }
     const bundle = join(pkiDir, 'bundle.pem')
     writeFileSync(bundle, readFileSync(join(pkiDir, 'root.pem'), 'utf8') + readFileSync(join(pkiDir, 'intermediate.pem'), 'utf8'))
-    const signers = join(pkiDir, 'signers.pem')
-    const cms = spawnSync('openssl', [
-      'cms',
-      '-verify',
-      '-binary',
-      '-inform',
-      'DER',
-      '-in',
-      `${offer}.p7s`,
-      '-content',
-      offer,
-      '-CAfile',
-      bundle,
-      '-purpose',
-      'any',
-      '-signer',
-      signers,
-      '-out',
-      '/dev/null',
-    ])
-    const cmsSigners = cms.status === 0 ? (readFileSync(signers, 'utf8').match(/BEGIN CERTIFICATE/g) ?? []).length : 0
+    const cms = opensslCmsVerify(`${offer}.p7s`, { caFile: bundle, workDir: pkiDir, content: offer })
     say(
-      `$ openssl cms -verify -binary -content offre.zip -in offre.zip.p7s …\n  openssl: ${cms.status === 0 ? `OK, ${cmsSigners} signers` : 'FAILED'}`,
+      `$ openssl cms -verify -binary -content offre.zip -in offre.zip.p7s …\n  openssl: ${cms.ok ? `OK, ${cms.signers} signers` : 'FAILED'}`,
     )
     say(`$ sceau verify offre.zip.p7s --trust root.pem …`)
     const cadesVerdict = await main(['verify', `${offer}.p7s`, ...trust, ...revocation], io)
@@ -191,7 +172,7 @@ $ sceau ${args.map((arg) => (arg.includes(' ') || arg.includes(';') ? `'${arg}'`
       { cwd: pkiDir, stdio: 'ignore' },
     )
     say(`$ xmlsec1 --verify --trusted-pem root.pem … offre.zip.xades.xml\n  xmlsec1: ${xades.status === 0 ? 'OK' : 'FAILED'}`)
-    if (cms.status !== 0 || cmsSigners !== 2 || cadesVerdict !== 0 || xades.status !== 0) process.exitCode = 1
+    if (!cms.ok || cms.signers !== 2 || cadesVerdict !== 0 || xades.status !== 0) process.exitCode = 1
     say(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s.`)
   } finally {
     hsm.cleanup()

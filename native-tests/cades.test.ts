@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SoftHsm } from '../src/testing/softhsm.js'
+import { opensslCmsVerify, type OpensslCmsVerdict } from '../src/testing/openssl-cms.js'
 import { runCli } from './capture-io.js'
 import { makeAgentP12, pkiFile, startPkiFilesTsa, trustTestPki } from './test-pki-files.js'
 import { createTestTokens, keySources, PIN_A, tokenKeyArgs } from './tokens-fixture.js'
@@ -27,15 +28,8 @@ function openssl(p7s: string, content: string): boolean {
 }
 
 /** openssl cms -verify: whether it accepts, how many signer certificates it found, and the content it read. */
-function opensslCms(signature: string, content?: string): { ok: boolean; signers: number; content: Buffer } {
-  const signers = join(dir, 'openssl-signers.pem')
-  const out = join(dir, 'openssl-content')
-  rmSync(signers, { force: true })
-  const args = ['cms', '-verify', '-binary', '-inform', 'DER', '-in', signature, '-CAfile', join(dir, 'bundle.pem'), '-purpose', 'any']
-  if (content !== undefined) args.push('-content', content)
-  if (spawnSync('openssl', [...args, '-signer', signers, '-out', out]).status !== 0)
-    return { ok: false, signers: 0, content: Buffer.alloc(0) }
-  return { ok: true, signers: (readFileSync(signers, 'utf8').match(/BEGIN CERTIFICATE/g) ?? []).length, content: readFileSync(out) }
+function opensslCms(signature: string, content?: string): OpensslCmsVerdict {
+  return opensslCmsVerify(signature, { caFile: join(dir, 'bundle.pem'), workDir: dir, content })
 }
 
 async function withTsa<T>(use: (url: string) => Promise<T>): Promise<T> {

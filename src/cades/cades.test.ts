@@ -9,6 +9,7 @@ import { parseCms } from '../cms/parse.js'
 import { isSceauError } from '../errors.js'
 import { hashFile } from '../signer/hash-file.js'
 import { KeySigner } from '../signer/key-signer.js'
+import { opensslCmsVerify, type OpensslCmsVerdict } from '../testing/openssl-cms.js'
 import { createTestPki, type TestPki } from '../testing/pki.js'
 import { testSigner, testTrust } from '../testing/signers.js'
 import { startPkiTsa, type TestTsa } from '../testing/tsa.js'
@@ -52,16 +53,8 @@ const write = (name: string, bytes: Uint8Array): string => {
 }
 
 /** What OpenSSL's cms says of a signature: verified or not, and the signer certificates it found. */
-function openssl(signature: string, detachedContent?: string): { ok: boolean; signers: number; content?: Buffer } {
-  const signers = join(dir, 'signers.pem')
-  const out = join(dir, 'openssl-out')
-  rmSync(signers, { force: true })
-  const args = ['cms', '-verify', '-binary', '-inform', 'DER', '-in', signature, '-CAfile', join(dir, 'bundle.pem'), '-purpose', 'any']
-  if (detachedContent !== undefined) args.push('-content', detachedContent)
-  const run = spawnSync('openssl', [...args, '-signer', signers, '-out', out])
-  if (run.status !== 0) return { ok: false, signers: 0 }
-  const count = (readFileSync(signers, 'utf8').match(/BEGIN CERTIFICATE/g) ?? []).length
-  return { ok: true, signers: count, content: readFileSync(out) }
+function openssl(signature: string, detachedContent?: string): OpensslCmsVerdict {
+  return opensslCmsVerify(signature, { caFile: join(dir, 'bundle.pem'), workDir: dir, content: detachedContent })
 }
 
 describe('CAdES co-signature and counter-signature', () => {
