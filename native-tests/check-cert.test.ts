@@ -46,7 +46,7 @@ describe('sceau check-cert', () => {
   it('exits 3 when revocation cannot be decided', async () => {
     const { code, stdout } = await run(pkiFile('signature-ec-p256.cert.pem'), ...trust(), '--no-crl-fetch', '--json')
     expect(code).toBe(3)
-    expect(JSON.parse(stdout).subIndication).toBe('REVOCATION_UNAVAILABLE')
+    expect(JSON.parse(stdout).subIndication).toBe('TRY_LATER')
   })
 
   it('exits 2 for usage errors', async () => {
@@ -111,7 +111,9 @@ describe('sceau check-cert with the real French trusted list', () => {
     )
     const report = JSON.parse(stdout)
     expect(report.qualification.value).toBe('QC_FOR_ESEAL')
-    expect(report.checks.some((check: { id: string; status: string }) => check.id === 'profile.seal' && check.status === 'fail')).toBe(true)
-    expect(code).toBe(1)
+    // Not meeting the profile is a constraint of the validation policy, not a forgery: INDETERMINATE (EN 319 102-1).
+    expect(report).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'CHAIN_CONSTRAINTS_FAILURE' })
+    expect(report.checks).toContainEqual(expect.objectContaining({ id: 'profile.seal', status: 'indeterminate' }))
+    expect(code).toBe(3)
   })
 })

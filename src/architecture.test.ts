@@ -14,6 +14,7 @@ const ORDER = [
   'xml',
   'cms',
   'timestamp',
+  'validation',
   'xades',
   'pades',
   'cades',
@@ -23,7 +24,8 @@ const ORDER = [
 ] as const
 const RANK: Record<string, number> = Object.fromEntries(ORDER.map((layer, index) => [layer, index]))
 // policy, xml and cms are siblings, as are xades and pades: neither imports the other. cades comes after pades
-// (it uses PAdES's CMS judge). timestamp (RFC 3161 client and token checks) serves xades, pades and cades.
+// (it signs PDFs' neighbours the same way). timestamp (RFC 3161 client and token reading) and validation (the CMS
+// judge, time-stamp and signer-certificate checks, crypto constraints) serve xades, pades and cades.
 const SIBLINGS = new Set(['policy>xml', 'xml>policy', 'xml>cms', 'cms>xml', 'policy>cms', 'cms>policy', 'xades>pades', 'pades>xades'])
 
 const src = dirname(fileURLToPath(import.meta.url))

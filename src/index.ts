@@ -44,4 +44,17 @@ export {
   verifyCadesFile,
   type CadesVerificationReport,
 } from './cades/index.js'
+export {
+  decide,
+  worst,
+  FAILED_SUB_INDICATIONS,
+  INDETERMINATE_SUB_INDICATIONS,
+  type Check,
+  type CheckStatus,
+  type Indication,
+  type SubIndication,
+  type FailedSubIndication,
+  type IndeterminateSubIndication,
+  type Verdict,
+} from './verdicts.js'
 export { VERSION } from './version.js'

@@ -9,16 +9,17 @@ import { readFile } from 'node:fs/promises'
 import { commitmentTypeName } from '../commitment.js'
 import type { CmsSignaturePolicy } from '../cms/parse.js'
 import { CMS_OIDS } from '../cms/oids.js'
-import { judgeCmsSigners, type JudgeCmsOptions, type JudgedSigner } from '../pades/judge-cms.js'
+import { judgeCmsSigners, type JudgeCmsOptions, type JudgedSigner } from '../validation/judge-cms.js'
 import type { CertificateReport } from '../policy/check-certificate.js'
-import { decide, type Indication, type SignatureCheck } from '../policy/signature-verdict.js'
+import { decide, verdictCheck, type Check, type Verdict } from '../verdicts.js'
 import { hashFile } from '../signer/hash-file.js'
 import { hashEnvelopedContent, readEnvelopedFile } from './enveloped.js'
 
 /** The verdict on one SignerInfo (a signer or a counter-signer). */
-export interface CadesSignatureReport {
-  readonly indication: Indication
-  readonly subIndication?: string
+export type CadesSignatureReport = Verdict & CadesSignatureFacts
+
+/** What {@link CadesSignatureReport} says besides its verdict. */
+export interface CadesSignatureFacts {
   readonly signer?: { readonly subject: string; readonly issuer: string; readonly serialNumber: string; readonly notAfter: string }
   /** The signing-time attribute: claimed, not proven without a time-stamp. */
   readonly signingTime?: string
@@ -30,14 +31,17 @@ export interface CadesSignatureReport {
   readonly policy?: { readonly oid: string; readonly hashAlgorithm: string; readonly hash: string; readonly uri?: string } | 'implied'
   /** The commitment type's name (`approval`, `origin`…) or OID when it is none of ETSI's. */
   readonly commitmentType?: string
-  readonly checks: readonly SignatureCheck[]
+  readonly checks: readonly Check[]
   readonly certificate?: CertificateReport
   /** Counter-signatures on this signature (RFC 5652 §11.4), each judged the same way. */
   readonly counterSignatures: readonly CadesSignatureReport[]
 }
 
 /** The verdict on a CAdES file: the worst of its signatures' (counter-signatures included). */
-export interface CadesVerificationReport {
+export type CadesVerificationReport = Verdict & CadesFileFacts
+
+/** What {@link CadesVerificationReport} says besides its verdict. */
+export interface CadesFileFacts {
   /** The .p7s or .p7m. */
   readonly file?: string
   /** The signed file; for a .p7m, "(enveloped)". */
@@ -46,10 +50,8 @@ export interface CadesVerificationReport {
   readonly packaging: 'detached' | 'enveloping'
   /** Bytes of signed content. */
   readonly contentLength?: number
-  readonly indication: Indication
-  readonly subIndication?: string
   readonly signatures: readonly CadesSignatureReport[]
-  readonly checks: readonly SignatureCheck[]
+  readonly checks: readonly Check[]
 }
 
 /** Options of {@link verifyCadesFile} and {@link verifyCades}. */
@@ -118,14 +120,11 @@ function report(
   return { file, content, kind: 'cades', packaging, ...worst, signatures, checks: [] }
 }
 
-function flatten(signatures: readonly CadesSignatureReport[]): { status: 'pass' | 'fail' | 'indeterminate'; subIndication?: string }[] {
-  return signatures.flatMap((signature) => [
-    {
-      status: signature.indication === 'TOTAL_PASSED' ? 'pass' : signature.indication === 'TOTAL_FAILED' ? 'fail' : 'indeterminate',
-      subIndication: signature.subIndication,
-    } as const,
-    ...flatten(signature.counterSignatures),
-  ])
+function flatten(signatures: readonly CadesSignatureReport[], of = ''): Check[] {
+  return signatures.flatMap((signature, k) => {
+    const name = of === '' ? `signature ${k + 1}` : `counter-signature ${k + 1} of ${of}`
+    return [verdictCheck('signature', signature, name), ...flatten(signature.counterSignatures, name)]
+  })
 }
 
 function signatureReport(judged: JudgedSigner, lt: boolean): CadesSignatureReport {

@@ -278,19 +278,26 @@ async function certificateBytes(modulePath: string, slotId: number): Promise<Map
 }
 
 /**
- * A failing check decides "no". Without an anchor (no --tsl, or a CA the list does not hold) the chain is
- * indeterminate: that is not a reason the certificate cannot sign, so it is said but does not flip the answer.
- * Any other missing evidence (qualification unknown) does.
+ * A failing check, or a requirement of the profile the certificate does not meet (CHAIN_ or CRYPTO_CONSTRAINTS_FAILURE),
+ * decides "no". Without an anchor (no --tsl, or a CA the list does not hold) the chain is indeterminate: that is not a
+ * reason the certificate cannot sign, so it is said but does not flip the answer. Any other missing evidence
+ * (revocation unknown) does.
  */
 const NATURE_CHECKS = ['profile.keyUsage', 'profile.seal', 'profile.validity', 'validity.notAfter', 'validity.notBefore']
 
 function answerOf(report: CertificateReport): DoctorProfileAnswer {
   // What the certificate is ("authentication-only", "a seal", "expired") tells a support desk more than the
   // qualification and policy steps that fail for the same certificate before them, so it is named first.
-  const failures = report.checks.filter((check) => check.status === 'fail')
+  const failures = report.checks.filter(
+    (check) =>
+      check.status === 'fail' ||
+      (check.status === 'indeterminate' &&
+        (check.subIndication === 'CHAIN_CONSTRAINTS_FAILURE' || check.subIndication === 'CRYPTO_CONSTRAINTS_FAILURE') &&
+        !check.id.startsWith('chain.')),
+  )
   const failed = NATURE_CHECKS.map((id) => failures.find((check) => check.id === id)).find((check) => check !== undefined) ?? failures[0]
   if (failed !== undefined) return { ok: false, reason: failed.reason }
-  const unknown = report.checks.filter((check) => check.status === 'indeterminate')
+  const unknown = report.checks.filter((check) => check.status === 'indeterminate' && !failures.includes(check))
   const blocking = unknown.find((check) => !check.id.startsWith('chain.'))
   if (blocking !== undefined) return { ok: false, reason: blocking.reason }
   const chain = unknown[0]

@@ -2,6 +2,7 @@
 
 import { SceauError } from '../errors.js'
 import { readInputFile } from '../read-file.js'
+import type { Check } from '../verdicts.js'
 import type { CheckCertificateOptions } from '../policy/check-certificate.js'
 import { PROFILE_NAMES, type ProfileName } from '../policy/profiles.js'
 import { parseTrustedList, verifyTrustedListSignature } from '../policy/trusted-list/index.js'
@@ -80,12 +81,11 @@ export async function loadTrust(values: TrustValues): Promise<LoadedTrust> {
             .filter((pointer) => pointer.territory === list.schemeTerritory)
             .flatMap((pointer) => pointer.signingCertificates)
           const result = verifyTrustedListSignature(xml, { signers: [...givenSigners, ...fromLotl], file })
-          const failed = result.checks.find((check) => check.status !== 'pass')
-          return {
-            id: 'tl.signature',
-            status: result.status,
-            reason: `${file} (${list.schemeTerritory} #${list.sequenceNumber}): ${failed?.reason ?? `signed by ${result.signer?.subject ?? '?'}`}`,
-          }
+          const failed = result.checks.find((check) => check.status === 'fail') ?? result.checks.find((check) => check.status !== 'pass')
+          const reason = `${file} (${list.schemeTerritory} #${list.sequenceNumber}): ${failed?.reason ?? `signed by ${result.signer?.subject ?? '?'}`}`
+          const check: Check =
+            failed === undefined ? { id: 'tl.signature', status: 'pass', reason } : { ...failed, id: 'tl.signature', reason }
+          return check
         })
   return {
     at,

@@ -64,7 +64,7 @@ describe('extendToLt', () => {
 
     const before = await verifyAlone(signed)
     expect(before.indication).toBe('INDETERMINATE')
-    expect(before.signatures[0]?.certificate?.subIndication).toBe('REVOCATION_UNAVAILABLE')
+    expect(before.signatures[0]?.certificate?.subIndication).toBe('TRY_LATER')
     const after = await verifyAlone(lt)
     expect(after.indication, JSON.stringify(after.signatures[0]?.checks.filter((check) => check.status !== 'pass'))).toBe('TOTAL_PASSED')
     expect(after.signatures[0]?.checks).toContainEqual({

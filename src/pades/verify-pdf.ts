@@ -10,22 +10,23 @@ import { nodeHashName } from '../signer/algorithms.js'
 import { SceauError } from '../errors.js'
 import type { CertificateReport, CheckCertificateOptions } from '../policy/check-certificate.js'
 import type { ProfileName } from '../policy/profiles.js'
-import { decide, type Indication, type SignatureCheck } from '../policy/signature-verdict.js'
+import { decide, verdictCheck, type Check, type Verdict } from '../verdicts.js'
 import { readTlv } from '../x509/der.js'
 import { changesAfter, type PdfChanges } from './pdf/changes.js'
 import { readDss } from './pdf/dss.js'
 import { dictOf, isName, isString } from './pdf/objects.js'
 import { docMdpPermissions } from './pdf/prepare-signature.js'
 import { readPdf, textOf, type PdfDocument, type PdfSignatureField } from './pdf/read-pdf.js'
-import { checkTimestamp } from '../timestamp/check-timestamp.js'
-import { judgeCmsSignature } from './judge-cms.js'
+import { checkTimestamp } from '../validation/check-timestamp.js'
+import { judgeCmsSignature } from '../validation/judge-cms.js'
 
 /** The verdict on one PDF signature. */
-export interface PdfSignatureReport {
+export type PdfSignatureReport = Verdict & PdfSignatureFacts
+
+/** What {@link PdfSignatureReport} says besides its verdict. */
+export interface PdfSignatureFacts {
   /** Fully qualified field name. */
   readonly field: string
-  readonly indication: Indication
-  readonly subIndication?: string
   readonly subFilter?: string
   readonly byteRange: readonly number[]
   /** True when the byte range reaches the end of the file: nothing was added after this signature. */
@@ -45,18 +46,19 @@ export interface PdfSignatureReport {
   readonly certification?: { readonly permissions: 1 | 2 | 3 }
   /** What the later revisions changed, when there are any: what signing, time-stamping and LTV do, and the rest. */
   readonly changesAfter?: PdfChanges
-  readonly checks: readonly SignatureCheck[]
+  readonly checks: readonly Check[]
   readonly certificate?: CertificateReport
 }
 
-/** The verdict on a PDF. */
-export interface PdfVerificationReport {
+/** The verdict on a PDF: the worst of its signatures and of the document checks. */
+export type PdfVerificationReport = Verdict & PdfDocumentFacts
+
+/** What {@link PdfVerificationReport} says besides its verdict. */
+export interface PdfDocumentFacts {
   readonly file?: string
   readonly kind: 'pdf'
-  readonly indication: Indication
-  readonly subIndication?: string
   readonly signatures: readonly PdfSignatureReport[]
-  readonly checks: readonly SignatureCheck[]
+  readonly checks: readonly Check[]
 }
 
 /** Options of {@link verifyPdf}. */
@@ -95,7 +97,7 @@ export async function verifyPdf(input: Uint8Array, options: VerifyPdfOptions = {
         },
       }
     : options
-  const dssCheck: SignatureCheck | undefined = dss && {
+  const dssCheck: Check | undefined = dss && {
     id: 'pdf.dss',
     status: 'pass',
     reason: `DSS with ${dss.certificates.length} certificates, ${dss.crls.length} CRLs, ${dss.ocsps.length} OCSP responses`,
@@ -111,22 +113,14 @@ export async function verifyPdf(input: Uint8Array, options: VerifyPdfOptions = {
     const withDss = dssCheck ? { ...checked, checks: [...checked.checks, dssCheck] } : checked
     signatures.push({ ...withDss, ...decide(withDss.checks) })
   }
-  const checks: SignatureCheck[] =
+  const checks: Check[] =
     signatures.length === 0
       ? [{ id: 'pdf.signed', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: 'the PDF has no signature' }]
       : [{ id: 'pdf.signed', status: 'pass', reason: `${signatures.length} signature(s)` }]
   const docMdp = docMdpCheck(signatures)
   if (docMdp) checks.push(docMdp)
   const verdict = decide([
-    ...signatures.map((signature) => ({
-      status:
-        signature.indication === 'TOTAL_PASSED'
-          ? ('pass' as const)
-          : signature.indication === 'TOTAL_FAILED'
-            ? ('fail' as const)
-            : ('indeterminate' as const),
-      subIndication: signature.subIndication,
-    })),
+    ...signatures.map((signature) => verdictCheck('signature', signature, `signature ${signature.field}`)),
     ...checks,
   ])
   return { file: options.file, kind: 'pdf', ...verdict, signatures, checks }
@@ -137,8 +131,8 @@ async function verifyField(
   getObject: ReturnType<typeof readPdf>['getObject'],
   field: PdfSignatureField,
   options: VerifyPdfOptions,
-): Promise<PdfSignatureReport> {
-  const checks: SignatureCheck[] = []
+): Promise<PdfSignatureFacts> {
+  const checks: Check[] = []
   const sig = field.sigRef === undefined ? undefined : dictOf(getObject(field.sigRef))
   const text = (key: string): string | undefined => {
     const value = sig?.entries.get(key)
@@ -168,7 +162,7 @@ async function verifyField(
       subIndication: 'FORMAT_FAILURE',
       reason: `/ByteRange [${field.byteRange.join(' ')}] does not cover the file up to this revision less the /Contents string`,
     })
-    return { ...base, ...decide(checks), checks }
+    return { ...base, checks }
   }
   checks.push({
     id: 'pdf.byte-range',
@@ -181,17 +175,17 @@ async function verifyField(
     // A document time-stamp (B-LTA): the token's imprint is over the byte ranges; it proves the file up to here.
     const token = field.contents.subarray(0, readTlv(field.contents, 0)?.end ?? field.contents.length)
     const covered = Buffer.concat([bytes.subarray(a, a + b), bytes.subarray(c, end)])
-    const provenAt = await checkTimestamp(token, covered, options, checks)
-    return { ...base, documentTimestamp: true, timestamp: provenAt?.toISOString(), ...decide(checks), checks }
+    const provenAt = await checkTimestamp(token, covered, options, checks, 'document')
+    return { ...base, documentTimestamp: true, timestamp: provenAt?.toISOString(), checks }
   }
   if (subFilter !== 'ETSI.CAdES.detached' && subFilter !== 'adbe.pkcs7.detached') {
     checks.push({
       id: 'pdf.sub-filter',
       status: 'indeterminate',
-      subIndication: 'FORMAT_FAILURE',
+      subIndication: 'SIG_CONSTRAINTS_FAILURE',
       reason: `/SubFilter ${subFilter ?? '(none)'} is not verified by sceau (ETSI.CAdES.detached and adbe.pkcs7.detached are)`,
     })
-    return { ...base, ...decide(checks), checks }
+    return { ...base, checks }
   }
 
   const judged = await judgeCmsSignature(field.contents, {
@@ -207,7 +201,7 @@ async function verifyField(
   })
   checks.push(...judged.checks)
   const { signer, certificateReport, provenAt } = judged
-  return { ...base, ...decide(checks), signer, timestamp: provenAt?.toISOString(), checks, certificate: certificateReport }
+  return { ...base, signer, timestamp: provenAt?.toISOString(), checks, certificate: certificateReport }
 }
 
 /**
@@ -218,8 +212,8 @@ async function verifyField(
 function laterChanges(
   pdf: PdfDocument,
   field: PdfSignatureField,
-  report: PdfSignatureReport,
-): { changes: PdfChanges; check: SignatureCheck } | undefined {
+  report: PdfSignatureFacts,
+): { changes: PdfChanges; check: Check } | undefined {
   const byteRange = report.checks.find((check) => check.id === 'pdf.byte-range')
   if (report.coversWholeDocument || byteRange?.status !== 'pass') return undefined
   const [, , c = 0, d = 0] = field.byteRange
@@ -228,7 +222,7 @@ function laterChanges(
     changes = changesAfter(pdf, readPdf(pdf.bytes.subarray(0, c + d)))
   } catch (err) {
     if (!(err instanceof SceauError)) throw err
-    const check: SignatureCheck = {
+    const check: Check = {
       id: 'pdf.changes',
       status: 'warning',
       reason: `the revision this signature covers cannot be read on its own (${err.message}): what later revisions changed is unknown`,
@@ -236,7 +230,7 @@ function laterChanges(
     return { changes: { allowed: [], suspicious: [] }, check }
   }
   if (changes.suspicious.length === 0) {
-    const check: SignatureCheck = {
+    const check: Check = {
       id: 'pdf.changes',
       status: 'pass',
       reason: `later revisions only add signatures, time-stamps, validation data: ${changes.allowed.join('; ')}`,
@@ -244,7 +238,7 @@ function laterChanges(
     return { changes, check }
   }
   const reason = `later revisions change the signed document: ${changes.suspicious.join('; ')}`
-  const check: SignatureCheck =
+  const check: Check =
     report.certification === undefined
       ? { id: 'pdf.changes', status: 'warning', reason }
       : { id: 'pdf.changes', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: `${reason} (not allowed by the certification)` }
@@ -256,7 +250,7 @@ function laterChanges(
  * fails. For P=2 and P=3 the later revisions are judged signature by signature (`pdf.changes`): this check only
  * reports the later signatures.
  */
-function docMdpCheck(signatures: readonly PdfSignatureReport[]): SignatureCheck | undefined {
+function docMdpCheck(signatures: readonly PdfSignatureReport[]): Check | undefined {
   const index = signatures.findIndex((signature) => signature.certification !== undefined)
   const certifying = signatures[index]
   if (certifying?.certification === undefined) return undefined

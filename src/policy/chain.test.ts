@@ -7,7 +7,7 @@ import { createTestPki, type TestCredential, type TestPki } from '../testing/pki
 import { describeCertificate } from '../x509/describe.js'
 import { readCertificates } from '../x509/pem.js'
 import { buildChain, sameName } from './chain.js'
-import type { Check } from './check.js'
+import type { Check } from '../verdicts.js'
 
 const NOW = new Date('2026-01-15T12:00:00Z')
 const HOUR = 3_600_000
@@ -89,6 +89,7 @@ describe('buildChain on the test PKI', () => {
     const result = buildChain(leaf, options())
     expect(result.status).toBe('fail')
     const [expired] = find(result.checks, 'validity.notAfter', 'fail')
+    expect(expired?.subIndication).toBe('EXPIRED')
     expect(expired?.reason).toContain(`expired on ${describeCertificate(leaf).notAfter.toISOString()}`)
     expect(expired?.subject).toBe(describeCertificate(leaf).subject)
   })
@@ -128,8 +129,10 @@ describe('buildChain on the test PKI', () => {
     const tampered = Uint8Array.from(pki.leaf('signature-rsa2048').certificate)
     tampered[tampered.length - 1] = (tampered[tampered.length - 1] ?? 0) ^ 0x01
     const result = buildChain(tampered, options())
-    expect(result.status).toBe('fail')
-    const [bad] = find(result.checks, 'chain.signature', 'fail')
+    expect(result.status).toBe('indeterminate')
+    // A path that does not validate leaves the chain undecided (EN 319 102-1 §5.2.6): CERTIFICATE_CHAIN_GENERAL_FAILURE.
+    const [bad] = find(result.checks, 'chain.signature', 'indeterminate')
+    expect(bad?.subIndication).toBe('CERTIFICATE_CHAIN_GENERAL_FAILURE')
     expect(bad?.subject).toBe(describeCertificate(tampered).subject)
     expect(bad?.reason).toBe(`signature does not verify with the key of '${intermediateSubject}'`)
   })
@@ -139,23 +142,23 @@ describe('buildChain on the test PKI', () => {
     const leafSki = describeCertificate(leaf.certificate).subjectKeyIdentifier ?? ''
     const victim = await issueBy(leaf, 'CN=issued by an end entity (TEST)', [new x509.AuthorityKeyIdentifierExtension(leafSki)])
     const result = buildChain(victim.certificate, options({ intermediates: [leaf.certificate, pki.intermediate.certificate] }))
-    expect(result.status).toBe('fail')
+    expect(result.status).toBe('indeterminate')
     expect(result.chain).toHaveLength(4)
     const leafSubject = describeCertificate(leaf.certificate).subject
-    expect(find(result.checks, 'issuer.basicConstraints', 'fail')).toEqual([
+    expect(find(result.checks, 'issuer.basicConstraints', 'indeterminate')).toEqual([
       expect.objectContaining({ subject: leafSubject, reason: expect.stringContaining('not a CA') }),
     ])
-    expect(find(result.checks, 'issuer.keyUsage', 'fail')[0]?.reason).toContain('lacks keyCertSign (nonRepudiation)')
+    expect(find(result.checks, 'issuer.keyUsage', 'indeterminate')[0]?.reason).toContain('lacks keyCertSign (nonRepudiation)')
     // The signature itself is genuine: only the issuer's role is wrong.
-    expect(find(result.checks, 'chain.signature', 'fail')).toHaveLength(0)
+    expect(find(result.checks, 'chain.signature', 'indeterminate')).toHaveLength(0)
   })
 
   it("fails when a CA below the intermediate breaks the intermediate's pathLenConstraint 0", async () => {
     const sub = await issueBy(pki.intermediate, 'CN=sub CA (TEST)', [new x509.BasicConstraintsExtension(true, undefined, true)])
     const leaf = await issueBy(sub, 'CN=below the sub CA (TEST)')
     const result = buildChain(leaf.certificate, options({ intermediates: [sub.certificate, pki.intermediate.certificate] }))
-    expect(result.status).toBe('fail')
-    expect(find(result.checks, 'issuer.pathLength', 'fail')).toEqual([
+    expect(result.status).toBe('indeterminate')
+    expect(find(result.checks, 'issuer.pathLength', 'indeterminate')).toEqual([
       expect.objectContaining({ subject: intermediateSubject, reason: '1 CA certificate(s) below, more than its pathLenConstraint 0' }),
     ])
   })
@@ -165,8 +168,11 @@ describe('buildChain on the test PKI', () => {
       new x509.Extension('1.3.6.1.4.1.99999.1', true, new Uint8Array([5, 0])),
     ])
     const result = buildChain(odd.certificate, options())
-    expect(result.status).toBe('fail')
-    expect(find(result.checks, 'extensions.critical', 'fail')[0]?.reason).toContain('1.3.6.1.4.1.99999.1')
+    expect(result.status).toBe('indeterminate')
+    expect(find(result.checks, 'extensions.critical', 'indeterminate')[0]).toMatchObject({
+      subIndication: 'CHAIN_CONSTRAINTS_FAILURE',
+      reason: expect.stringContaining('1.3.6.1.4.1.99999.1'),
+    })
   })
 
   it('tries every same-named candidate: a renewed CA with another key is passed over', async () => {

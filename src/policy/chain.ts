@@ -15,7 +15,7 @@
 import { X509Certificate } from 'node:crypto'
 import { SceauError } from '../errors.js'
 import { describeCertificate, type CertificateInfo } from '../x509/describe.js'
-import { worst, type Check, type CheckStatus } from './check.js'
+import { worst, type Check, type CheckStatus } from '../verdicts.js'
 
 /** One certificate of a built path. Dates are ISO 8601 so that the result prints as JSON as it is. */
 export interface ChainElement {
@@ -200,6 +200,7 @@ export function buildChain(leaf: Uint8Array, options: BuildChainOptions): ChainR
       {
         id: 'chain.build',
         status: 'indeterminate',
+        subIndication: 'NO_CERTIFICATE_CHAIN_FOUND',
         reason: `no path to a trust anchor: ${longest?.reason ?? 'no candidate issuer'}`,
         subject: path[path.length - 1]?.info.subject ?? start.info.subject,
       },
@@ -269,7 +270,7 @@ function judge(path: readonly Node[], at: Date, verify: (child: Node, issuer: No
     const subject = node.info.subject
     const issuer = path[index + 1]
     if (issuer === undefined) {
-      checks.push(...validity(node.info, at, 'warning', ' (not blocking: a trust anchor is trusted as given, as in DSS)'))
+      checks.push(...validity(node.info, at, 'anchor', ' (not blocking: a trust anchor is trusted as given, as in DSS)'))
       return
     }
     const signature = verify(node, issuer)
@@ -279,46 +280,66 @@ function judge(path: readonly Node[], at: Date, verify: (child: Node, issuer: No
       ...(signature.ok
         ? { status: 'pass', reason: `signature verified with the key of '${issuer.info.subject}'` }
         : signature.error === undefined
-          ? { status: 'fail', reason: `signature does not verify with the key of '${issuer.info.subject}'` }
+          ? {
+              status: 'indeterminate',
+              subIndication: 'CERTIFICATE_CHAIN_GENERAL_FAILURE',
+              reason: `signature does not verify with the key of '${issuer.info.subject}'`,
+            }
           : {
               status: 'indeterminate',
+              subIndication: 'CERTIFICATE_CHAIN_GENERAL_FAILURE',
               reason: `signature cannot be checked with the key of '${issuer.info.subject}' (${signature.error})`,
             }),
     })
-    checks.push(...validity(node.info, at, 'fail', ''))
+    checks.push(...validity(node.info, at, index === 0 ? 'leaf' : 'ca', ''))
     const unknown = node.info.criticalExtensions.filter((oid) => !UNDERSTOOD_EXTENSIONS.has(oid))
     checks.push({
       id: 'extensions.critical',
       subject,
       ...(unknown.length === 0
         ? { status: 'pass', reason: 'every critical extension is understood' }
-        : { status: 'fail', reason: `critical extension(s) not processed by sceau: ${unknown.join(', ')}` }),
+        : {
+            status: 'indeterminate',
+            subIndication: 'CHAIN_CONSTRAINTS_FAILURE',
+            reason: `critical extension(s) not processed by sceau: ${unknown.join(', ')}`,
+          }),
     })
     if (index > 0) checks.push(...issuerChecks(path, index))
   })
   return checks
 }
 
-function validity(info: CertificateInfo, at: Date, severity: 'fail' | 'warning', note: string): Check[] {
+/**
+ * The validity period at `at`. `at` is the time the certificate is used at: out of bounds, the leaf fails (EXPIRED,
+ * NOT_YET_VALID: the caller decides whether that time is proven, see validation/certificate-check.ts); a CA out of
+ * bounds leaves the chain undecided (EN 319 102-1 §5.2.6, OUT_OF_BOUNDS_NO_POE); a trust anchor is trusted as given.
+ */
+function validity(info: CertificateInfo, at: Date, role: 'leaf' | 'ca' | 'anchor', note: string): Check[] {
   const when = `checked at ${at.toISOString()}`
+  const subject = info.subject
+  const what = role === 'anchor' ? 'trust anchor ' : role === 'ca' ? 'CA certificate ' : 'certificate '
+  const judged = (id: string, outOfBounds: string | undefined, inBounds: string, leaf: 'EXPIRED' | 'NOT_YET_VALID'): Check => {
+    if (outOfBounds === undefined) return { id, subject, status: 'pass', reason: inBounds }
+    const reason = `${what}${outOfBounds} (${when})${note}`
+    if (role === 'anchor') return { id, subject, status: 'warning', reason }
+    if (role === 'ca') return { id, subject, status: 'indeterminate', subIndication: 'OUT_OF_BOUNDS_NO_POE', reason }
+    return { id, subject, status: 'fail', subIndication: leaf, reason }
+  }
   const notBefore = info.notBefore.toISOString()
   const notAfter = info.notAfter.toISOString()
-  const anchor = severity === 'warning' ? 'trust anchor ' : 'certificate '
   return [
-    {
-      id: 'validity.notBefore',
-      subject: info.subject,
-      ...(at.getTime() < info.notBefore.getTime()
-        ? { status: severity, reason: `${anchor}not yet valid: valid from ${notBefore} (${when})${note}` }
-        : { status: 'pass', reason: `valid from ${notBefore}` }),
-    },
-    {
-      id: 'validity.notAfter',
-      subject: info.subject,
-      ...(at.getTime() > info.notAfter.getTime()
-        ? { status: severity, reason: `${anchor}expired on ${notAfter} (${when})${note}` }
-        : { status: 'pass', reason: `valid until ${notAfter}` }),
-    },
+    judged(
+      'validity.notBefore',
+      at.getTime() < info.notBefore.getTime() ? `not yet valid: valid from ${notBefore}` : undefined,
+      `valid from ${notBefore}`,
+      'NOT_YET_VALID',
+    ),
+    judged(
+      'validity.notAfter',
+      at.getTime() > info.notAfter.getTime() ? `expired on ${notAfter}` : undefined,
+      `valid until ${notAfter}`,
+      'EXPIRED',
+    ),
   ]
 }
 
@@ -334,7 +355,11 @@ function issuerChecks(path: readonly Node[], index: number): Check[] {
       subject: info.subject,
       ...(info.isCA
         ? { status: 'pass', reason: 'basicConstraints cA is true' }
-        : { status: 'fail', reason: `not a CA (basicConstraints cA absent or false) but issued '${child.info.subject}'` }),
+        : {
+            status: 'indeterminate',
+            subIndication: 'CERTIFICATE_CHAIN_GENERAL_FAILURE',
+            reason: `not a CA (basicConstraints cA absent or false) but issued '${child.info.subject}'`,
+          }),
     },
     {
       id: 'issuer.keyUsage',
@@ -342,7 +367,11 @@ function issuerChecks(path: readonly Node[], index: number): Check[] {
       // An absent keyUsage extension allows every use (RFC 5280 §4.2.1.3); describeCertificate gives [] then.
       ...(info.keyUsage.length === 0 || info.keyUsage.includes('keyCertSign')
         ? { status: 'pass', reason: info.keyUsage.length === 0 ? 'no keyUsage extension' : 'keyUsage has keyCertSign' }
-        : { status: 'fail', reason: `keyUsage lacks keyCertSign (${info.keyUsage.join(', ')}) but issued '${child.info.subject}'` }),
+        : {
+            status: 'indeterminate',
+            subIndication: 'CERTIFICATE_CHAIN_GENERAL_FAILURE',
+            reason: `keyUsage lacks keyCertSign (${info.keyUsage.join(', ')}) but issued '${child.info.subject}'`,
+          }),
     },
   ]
   if (info.pathLength !== undefined) {
@@ -353,7 +382,11 @@ function issuerChecks(path: readonly Node[], index: number): Check[] {
       subject: info.subject,
       ...(below <= info.pathLength
         ? { status: 'pass', reason: `${below} CA certificate(s) below, pathLenConstraint ${info.pathLength}` }
-        : { status: 'fail', reason: `${below} CA certificate(s) below, more than its pathLenConstraint ${info.pathLength}` }),
+        : {
+            status: 'indeterminate',
+            subIndication: 'CERTIFICATE_CHAIN_GENERAL_FAILURE',
+            reason: `${below} CA certificate(s) below, more than its pathLenConstraint ${info.pathLength}`,
+          }),
     })
   }
   return checks

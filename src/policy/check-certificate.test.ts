@@ -54,14 +54,15 @@ describe('checkCertificate on the test PKI', () => {
     expect(report.checks.some((check) => check.status === 'fail' && /expired/.test(check.reason))).toBe(true)
   })
 
-  it('refuses an authentication-only certificate for a signature', async () => {
+  it('refuses an authentication-only certificate for a signature, as a constraint of the profile (EN 319 102-1)', async () => {
     const report = await checkCertificate(leaf('authentication-rsa2048'), base)
-    expect(report).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'POLICY_FAILURE' })
+    expect(report).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'CHAIN_CONSTRAINTS_FAILURE' })
+    expect(report.checks.find((check) => check.id === 'profile.keyUsage')).toMatchObject({ status: 'indeterminate' })
   })
 
   it('is indeterminate when an intermediate CA has no revocation data', async () => {
     const report = await checkCertificate(leaf('signature-rsa2048'), { ...base, revocation: { crls: [pki.crl], fetchCrls: false } })
-    expect(report).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'REVOCATION_UNAVAILABLE' })
+    expect(report).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'TRY_LATER' })
     expect(report.checks.find((check) => check.status === 'indeterminate')?.subject).toBe(
       describeCertificate(pki.intermediate.certificate).subject,
     )
@@ -69,7 +70,7 @@ describe('checkCertificate on the test PKI', () => {
 
   it('is indeterminate without revocation data, and passes only when the caller waives the check', async () => {
     const none = await checkCertificate(leaf('signature-ec-p256'), { ...base, revocation: { fetchCrls: false } })
-    expect(none).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'REVOCATION_UNAVAILABLE' })
+    expect(none).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'TRY_LATER' })
     const waived = await checkCertificate(leaf('signature-ec-p256'), { ...base, revocation: { waive: true } })
     expect(waived.indication).toBe('TOTAL_PASSED')
     expect(waived.revocation.status).toBe('waived')

@@ -1,11 +1,11 @@
 import { SceauError } from '../errors.js'
-import { describeCertificate } from '../x509/describe.js'
+import { describeCertificate, type CertificateInfo } from '../x509/describe.js'
 import { buildChain, type ChainElement } from './chain.js'
-import { worst, type Check, type CheckStatus } from './check.js'
+import { decide, worst, type Check, type CheckStatus, type Verdict } from '../verdicts.js'
 import { checkCrl, MAX_CRL_BYTES, parseCrl, type ParsedCrl } from './crl.js'
 import type { CrlCache } from './crl-cache.js'
 import { getBytes } from './http-fetch.js'
-import { checkOcsp, type OcspCache, type OcspFetch } from './ocsp.js'
+import { checkOcsp, type OcspCache, type OcspCheckResult, type OcspFetch } from './ocsp.js'
 import { evaluateProfile, type ProfileName } from './profiles.js'
 import { qualifyCertificate, type Qualification } from './qualification.js'
 import type { TrustedList } from './trusted-list/index.js'
@@ -57,14 +57,17 @@ export interface CheckCertificateOptions {
   readonly trustedListChecks?: readonly Check[]
 }
 
-/** ETSI-style overall verdict. */
-export type Indication = 'TOTAL_PASSED' | 'TOTAL_FAILED' | 'INDETERMINATE'
+/**
+ * The report of {@link checkCertificate}: JSON-serialisable, for a UI or a CI log. Its verdict is judged as if the
+ * certificate were used at `at`: it fails with REVOKED, EXPIRED or NOT_YET_VALID; it is undecided with
+ * NO_CERTIFICATE_CHAIN_FOUND, CERTIFICATE_CHAIN_GENERAL_FAILURE, OUT_OF_BOUNDS_NO_POE (a CA), REVOKED_CA_NO_POE,
+ * TRY_LATER (no usable revocation data), CHAIN_CONSTRAINTS_FAILURE (the profile) or CRYPTO_CONSTRAINTS_FAILURE (a
+ * weak key). docs/verdicts.md lists every check.
+ */
+export type CertificateReport = Verdict & CertificateFacts
 
-/** The report of {@link checkCertificate}: JSON-serialisable, for a UI or a CI log. */
-export interface CertificateReport {
-  readonly indication: Indication
-  /** Why, when not passed: REVOKED, EXPIRED, NOT_YET_VALID, NO_CERTIFICATE_CHAIN_FOUND, CHAIN_CONSTRAINTS_FAILURE, REVOCATION_UNAVAILABLE, POLICY_FAILURE. */
-  readonly subIndication?: string
+/** What {@link CertificateReport} says besides its verdict. */
+export interface CertificateFacts {
   /** ISO 8601. */
   readonly at: string
   readonly profile: ProfileName
@@ -110,7 +113,11 @@ export async function checkCertificate(certificate: Uint8Array, options: CheckCe
   const info = describeCertificate(certificate)
   const profile = options.profile ?? 'rgs2-signature'
   const anchors = options.anchors?.length ? options.anchors : anchorsFromTrustedLists(options.trustedLists ?? [])
-  const checks: Check[] = [...(options.trustedListChecks ?? [])]
+  // A trusted list whose own signature does not hold cannot vouch for anything: the chain is then undecided, not
+  // the certificate proven bad.
+  const checks: Check[] = (options.trustedListChecks ?? []).map((check): Check =>
+    check.status === 'fail' ? { ...check, status: 'indeterminate', subIndication: 'NO_CERTIFICATE_CHAIN_FOUND' } : check,
+  )
   if ((options.trustedLists?.length ?? 0) > 0 && options.trustedListChecks === undefined) {
     checks.push({
       id: 'tl.signature',
@@ -119,7 +126,12 @@ export async function checkCertificate(certificate: Uint8Array, options: CheckCe
     })
   }
   if (anchors.length === 0) {
-    checks.push({ id: 'chain.anchors', status: 'indeterminate', reason: 'no trust anchor given (--trust PEM or --tsl TL.xml)' })
+    checks.push({
+      id: 'chain.anchors',
+      status: 'indeterminate',
+      subIndication: 'NO_CERTIFICATE_CHAIN_FOUND',
+      reason: 'no trust anchor given (--trust PEM or --tsl TL.xml)',
+    })
   }
   const chain = buildChain(certificate, { anchors, intermediates: options.intermediates ?? [], at })
   checks.push(...chain.checks)
@@ -128,21 +140,13 @@ export async function checkCertificate(certificate: Uint8Array, options: CheckCe
   checks.push(...revocation.checks)
 
   const qualification = qualifyCertificate(certificate, { trustedLists: options.trustedLists, at })
-  // What the certificate is (qualified or not) is a fact; whether that is acceptable is the profile's call, made
-  // by its own check: a non-qualified TSA or RGS** certificate is not a failure under a profile that allows it.
-  checks.push(
-    ...qualification.checks.map((check) =>
-      check.status === 'fail'
-        ? { ...check, status: 'warning' as const, reason: `${check.reason} (the profile decides whether this matters)` }
-        : check,
-    ),
-  )
+  // What the certificate is (qualified or not) is a fact, reported as warnings; whether that is acceptable is the
+  // profile's call, made by its own check: a non-qualified TSA or RGS** certificate is fine under a profile that allows it.
+  checks.push(...qualification.checks)
   checks.push(...evaluateProfile(profile, { certificate, qualification, at, acceptedPolicyOids: options.acceptedPolicyOids }))
 
-  const status = worst(checks)
   return {
-    indication: status === 'fail' ? 'TOTAL_FAILED' : status === 'indeterminate' ? 'INDETERMINATE' : 'TOTAL_PASSED',
-    subIndication: subIndicationOf(checks, status),
+    ...decide(checks),
     at: at.toISOString(),
     profile,
     certificate: {
@@ -204,7 +208,14 @@ async function checkRevocation(chain: readonly ChainElement[], at: Date, options
     return {
       status: 'indeterminate',
       sources: [],
-      checks: [{ id: 'revocation', status: 'indeterminate', reason: 'revocation cannot be checked without the issuer certificate' }],
+      checks: [
+        {
+          id: 'revocation',
+          status: 'indeterminate',
+          subIndication: 'TRY_LATER',
+          reason: 'revocation cannot be checked without the issuer certificate',
+        },
+      ],
     }
   }
   const given: ParsedCrl[] = (options.crls ?? []).map((crl) => parseCrl(crl))
@@ -234,7 +245,7 @@ async function revocationOf(
     const ocsp = await checkOcsp(certificate, issuer, { at, response })
     if (ocsp.status !== 'indeterminate') {
       sources.add('ocsp (given)')
-      return { id: 'revocation.ocsp', status: ocsp.status, reason: ocsp.reason, subject: info.subject }
+      return ocspCheck(ocsp, info)
     }
   }
   if (options.fetchCrls !== false && info.crlDistributionPoints.length > 0) {
@@ -261,6 +272,7 @@ async function revocationOf(
       crlCheck = {
         id: 'revocation.crl',
         status: 'indeterminate',
+        subIndication: 'TRY_LATER',
         reason: `no CRL could be fetched (${problems.join('; ')})`,
         subject: info.subject,
       }
@@ -270,28 +282,26 @@ async function revocationOf(
     const ocsp = await checkOcsp(certificate, issuer, { at, fetch: options.postOcsp, cache: options.ocspCache })
     sources.add(`ocsp ${info.ocspUrls[0] ?? ''}`)
     if (ocsp.status !== 'indeterminate' || crlCheck === undefined) {
-      return { id: 'revocation.ocsp', status: ocsp.status, reason: ocsp.reason, subject: info.subject }
+      return ocspCheck(ocsp, info)
     }
   }
   return (
     crlCheck ?? {
       id: 'revocation',
       status: 'indeterminate',
+      subIndication: 'TRY_LATER',
       reason: 'no revocation data: give a CRL (--crl), allow fetching, or ask OCSP (--ocsp)',
       subject: info.subject,
     }
   )
 }
 
-function subIndicationOf(checks: readonly Check[], status: CheckStatus): string | undefined {
-  if (status === 'pass' || status === 'warning') return undefined
-  const first = checks.find((check) => check.status === status)
-  if (first === undefined) return undefined
-  if (first.id.startsWith('revocation')) return status === 'fail' ? 'REVOKED' : 'REVOCATION_UNAVAILABLE'
-  if (first.id === 'validity.notAfter' || /expired/i.test(first.reason)) return 'EXPIRED'
-  if (first.id === 'validity.notBefore') return 'NOT_YET_VALID'
-  if (first.id === 'chain.build' || first.id === 'chain.anchors') return 'NO_CERTIFICATE_CHAIN_FOUND'
-  if (first.id.startsWith('chain.') || first.id.startsWith('issuer.') || first.id.startsWith('extensions.'))
-    return 'CHAIN_CONSTRAINTS_FAILURE'
-  return 'POLICY_FAILURE'
+/** An OCSP answer as a check, with the same sub-indications as a CRL's (see crl.ts). */
+function ocspCheck(ocsp: OcspCheckResult, info: CertificateInfo): Check {
+  const base = { id: 'revocation.ocsp', reason: ocsp.reason, subject: info.subject }
+  if (ocsp.status === 'pass') return { ...base, status: 'pass' }
+  if (ocsp.status === 'indeterminate') return { ...base, status: 'indeterminate', subIndication: 'TRY_LATER' }
+  return info.isCA
+    ? { ...base, status: 'indeterminate', subIndication: 'REVOKED_CA_NO_POE' }
+    : { ...base, status: 'fail', subIndication: 'REVOKED' }
 }

@@ -113,6 +113,7 @@ describe('checkCrl', () => {
     expect(check).toEqual({
       id: 'revocation.crl',
       status: 'fail',
+      subIndication: 'REVOKED',
       subject: describeCertificate(leaf('revoked-rsa2048')).subject,
       reason: `revoked on ${new Date(NOW.getTime() - HOUR / 2).toISOString()} (keyCompromise), according to the CRL of '${intermediateSubject}' issued ${NOW.toISOString()}`,
     })

@@ -25,7 +25,7 @@ import { describeCertificate, type CertificateInfo } from '../x509/describe.js'
 import { readChildren, readTlv } from '../x509/der.js'
 import { pemToDer } from '../x509/pem.js'
 import { sameName } from './chain.js'
-import type { Check } from './check.js'
+import type { Check } from '../verdicts.js'
 import { revocationReasonName, type RevocationReason } from './revocation-reason.js'
 
 /** The CRLReason codes of RFC 5280 §5.3.1, by name. */
@@ -336,7 +336,7 @@ export function checkCrl(
   if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw new SceauError('USAGE', 'checkCrl needs a valid `at` date')
   const cert = describeCertificate(certificate)
   const ca = describeCertificate(issuer)
-  const result = (status: Check['status'], reason: string): Check => ({ id: 'revocation.crl', status, reason, subject: cert.subject })
+  const result = crlResult(cert)
   if (!sameName(cert.issuer, ca.subject)) {
     return result('indeterminate', `'${ca.subject}' is not the issuer of this certificate, whose issuer is '${cert.issuer}'`)
   }
@@ -356,7 +356,7 @@ export function checkCrl(
     if (problem === undefined) verdicts.push({ check: verdict(crl, cert, at, result), issued: crl.thisUpdate.getTime() })
     else problems.push(`the CRL issued ${crl.thisUpdate.toISOString()} cannot be used: ${problem}`)
   }
-  const revoked = verdicts.find(({ check }) => check.status === 'fail')
+  const revoked = verdicts.find(({ check }) => check.status === 'fail' || check.subIndication === 'REVOKED_CA_NO_POE')
   if (revoked !== undefined) return revoked.check
   // Otherwise a CRL that concludes beats one that does not, and the most recent is the best evidence.
   const best = [...verdicts].sort((a, b) => Number(a.check.status !== 'pass') - Number(b.check.status !== 'pass') || b.issued - a.issued)[0]
@@ -413,7 +413,27 @@ function checkSignature(crl: ParsedCrl, key: KeyObject): string | undefined {
   return ok ? undefined : `its signature does not verify with the key of '${crl.issuer}'`
 }
 
-function verdict(crl: ParsedCrl, cert: CertificateInfo, at: Date, result: (status: Check['status'], reason: string) => Check): Check {
+type CrlResult = (status: 'pass' | 'warning' | 'indeterminate' | 'revoked', reason: string) => Check
+
+/**
+ * The check a CRL gives for `cert`. No usable CRL leaves revocation undecided until one comes (TRY_LATER); a revoked
+ * end-entity fails (REVOKED: the caller decides whether the signing time is proven, see
+ * validation/certificate-check.ts); a revoked CA leaves the chain undecided (EN 319 102-1, REVOKED_CA_NO_POE).
+ */
+function crlResult(cert: CertificateInfo): CrlResult {
+  const id = 'revocation.crl'
+  const subject = cert.subject
+  return (status, reason) =>
+    status === 'revoked'
+      ? cert.isCA
+        ? { id, status: 'indeterminate', subIndication: 'REVOKED_CA_NO_POE', reason, subject }
+        : { id, status: 'fail', subIndication: 'REVOKED', reason, subject }
+      : status === 'indeterminate'
+        ? { id, status, subIndication: 'TRY_LATER', reason, subject }
+        : { id, status, reason, subject }
+}
+
+function verdict(crl: ParsedCrl, cert: CertificateInfo, at: Date, result: CrlResult): Check {
   const source = `the CRL of '${crl.issuer}' issued ${crl.thisUpdate.toISOString()}`
   const entry = crl.entries.get(cert.serialNumber)
   // removeFromCRL only means something in a delta CRL, which sceau refuses; in a full CRL it un-lists the entry.
@@ -422,7 +442,7 @@ function verdict(crl: ParsedCrl, cert: CertificateInfo, at: Date, result: (statu
     const why = entry.reason === undefined ? '' : ` (${entry.reason})`
     if (entry.revocationDate.getTime() <= at.getTime()) {
       const what = entry.reason === 'certificateHold' ? 'suspended (on hold) since' : 'revoked on'
-      return result('fail', `${what} ${date}${why}, according to ${source}`)
+      return result('revoked', `${what} ${date}${why}, according to ${source}`)
     }
     return result('pass', `not revoked at ${at.toISOString()}: revoked later, on ${date}${why}, according to ${source}`)
   }

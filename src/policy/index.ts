@@ -10,10 +10,9 @@ export {
   anchorsFromTrustedLists,
   type CheckCertificateOptions,
   type CertificateReport,
-  type Indication,
   type RevocationOptions,
 } from './check-certificate.js'
-export { worst, type Check, type CheckStatus } from './check.js'
+export { worst, type Check, type CheckStatus, type Indication, type SubIndication } from '../verdicts.js'
 export { buildChain, type BuildChainOptions, type ChainResult, type ChainElement } from './chain.js'
 export { parseCrl, checkCrl, type ParsedCrl, type CheckCrlOptions } from './crl.js'
 export { CrlCache } from './crl-cache.js'

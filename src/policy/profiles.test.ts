@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { createTestPki, type TestPki } from '../testing/pki.js'
 import { encodeQcStatements, QC_STATEMENTS_OID, type QcStatementsSpec } from '../x509/qc-statements.js'
 import { pemToDer } from '../x509/pem.js'
-import { worst, type Check } from './check.js'
+import { worst, type Check } from '../verdicts.js'
 import { evaluateProfile, PROFILE_NAMES, RGS_SIGNATURE_POLICY_OIDS, type ProfileName } from './profiles.js'
 import { qualifyCertificate } from './qualification.js'
 import { parseTrustedList } from './trusted-list/parse.js'
@@ -102,13 +102,13 @@ describe('profiles on the test PKI', () => {
     const der = pki.leaf('authentication-rsa2048').certificate
     const rgs = run('rgs2-signature', der, pki.now)
     expect(byId(rgs, 'profile.keyUsage')).toMatchObject({
-      status: 'fail',
+      status: 'indeterminate',
       reason: 'authentication-only certificate (keyUsage digitalSignature, no nonRepudiation)',
     })
-    expect(byId(rgs, 'profile.policy')?.status).toBe('fail')
+    expect(byId(rgs, 'profile.policy')?.status).toBe('indeterminate')
     const qes = run('eidas-qes', der, pki.now)
     expect(byId(qes, 'profile.qualification')).toMatchObject({
-      status: 'fail',
+      status: 'indeterminate',
       reason: expect.stringMatching(/this is not a qualified certificate$/),
     })
     expect(worst(run('none', der, pki.now))).toBe('pass')
@@ -119,6 +119,7 @@ describe('profiles on the test PKI', () => {
     for (const profile of PROFILE_NAMES) {
       expect(byId(run(profile, der, pki.now), 'profile.validity')).toMatchObject({
         status: 'fail',
+        subIndication: 'EXPIRED',
         reason: expect.stringMatching(/^expired on \d{4}-\d{2}-\d{2} /),
       })
     }
@@ -130,7 +131,8 @@ describe('profiles on hand-made certificates', () => {
     const der = await certificate({ key: 'rsa1024' })
     for (const profile of PROFILE_NAMES) {
       expect(byId(run(profile, der), 'profile.key')).toMatchObject({
-        status: 'fail',
+        status: 'indeterminate',
+        subIndication: 'CRYPTO_CONSTRAINTS_FAILURE',
         reason: 'RSA 1024 bits is too short: at least 2048 bits are required',
       })
     }
@@ -145,7 +147,7 @@ describe('profiles on hand-made certificates', () => {
   it('fails a certificate signed with SHA-1', async () => {
     const checks = run('none', await certificate({ hash: 'SHA-1' }))
     expect(byId(checks, 'profile.signatureAlgorithm')).toMatchObject({
-      status: 'fail',
+      status: 'indeterminate',
       reason: expect.stringMatching(/sha1WithRSAEncryption/),
     })
   })
@@ -157,12 +159,12 @@ describe('profiles on hand-made certificates', () => {
     })
     const checks = run('rgs2-signature', der)
     expect(byId(checks, 'profile.seal')).toMatchObject({
-      status: 'fail',
+      status: 'indeterminate',
       reason: expect.stringMatching(/^this is an electronic seal, not a personal signature/),
     })
-    expect(byId(checks, 'profile.policy')?.status).toBe('fail')
-    expect(worst(checks)).toBe('fail')
-    expect(byId(run('eidas-qualified', der), 'profile.qualification')?.status).toBe('fail')
+    expect(byId(checks, 'profile.policy')).toMatchObject({ status: 'indeterminate', subIndication: 'CHAIN_CONSTRAINTS_FAILURE' })
+    expect(worst(checks)).toBe('indeterminate')
+    expect(byId(run('eidas-qualified', der), 'profile.qualification')?.status).toBe('indeterminate')
   })
 
   it('accepts a non-qualified certificate with an allow-listed French RGS** signature policy, or one the caller adds', async () => {
@@ -172,17 +174,17 @@ describe('profiles on hand-made certificates', () => {
       status: 'pass',
       reason: expect.stringContaining('1.2.250.1.96.1.7.2.4.1'),
     })
-    expect(byId(run('eidas-qes', eurodacio), 'profile.qualification')?.status).toBe('fail')
+    expect(byId(run('eidas-qes', eurodacio), 'profile.qualification')?.status).toBe('indeterminate')
 
     const local = await certificate({ qc: {}, policies: ['2.999.250.1.9.2.1.1'] })
-    expect(byId(run('rgs2-signature', local), 'profile.policy')?.status).toBe('fail')
+    expect(byId(run('rgs2-signature', local), 'profile.policy')?.status).toBe('indeterminate')
     expect(byId(run('rgs2-signature', local, AT, { acceptedPolicyOids: ['2.999.250.1.9.2.1.1'] }), 'profile.policy')?.status).toBe('pass')
   })
 
   it('needs both OIDs of an Imprimerie Nationale policy pair', async () => {
     const one = await certificate({ qc: {}, policies: ['1.2.250.1.295.1.1.8.6.1.102.1'] })
     const both = await certificate({ qc: {}, policies: ['1.2.250.1.295.1.1.8.6.1.102.1', '1.2.250.1.295.1.1.8.0.1.102.0'] })
-    expect(byId(run('rgs2-signature', one), 'profile.policy')?.status).toBe('fail')
+    expect(byId(run('rgs2-signature', one), 'profile.policy')?.status).toBe('indeterminate')
     expect(byId(run('rgs2-signature', both), 'profile.policy')?.status).toBe('pass')
   })
 
@@ -213,10 +215,10 @@ describe('profiles on real certificates and the real French TL seq 112', () => {
   it('fails the CertEurope ClearBUS seal for rgs2-signature, eidas-qes and eidas-qualified', () => {
     const der = pem('certs/CLEARBUS-CACHET-SRE-001__2ed5f0d7.pem')
     const rgs = run('rgs2-signature', der, at, { trusted: true })
-    expect(byId(rgs, 'profile.seal')?.status).toBe('fail')
+    expect(byId(rgs, 'profile.seal')?.status).toBe('indeterminate')
     expect(byId(rgs, 'profile.policy')?.reason).toMatch(/^a qualified certificate for electronic seals/)
     expect(byId(run('eidas-qualified', der, at, { trusted: true }), 'profile.qualification')).toMatchObject({
-      status: 'fail',
+      status: 'indeterminate',
       reason: expect.stringMatching(/this is a qualified certificate for electronic seals$/),
     })
   })
@@ -226,11 +228,11 @@ describe('profiles on real certificates and the real French TL seq 112', () => {
     const when = new Date('2018-02-27T00:00:00Z')
     expect(worst(run('eidas-qualified', der, when, { trusted: true }))).toBe('pass')
     expect(byId(run('eidas-qes', der, when, { trusted: true }), 'profile.qualification')).toMatchObject({
-      status: 'fail',
+      status: 'indeterminate',
       reason: expect.stringMatching(/this is a qualified certificate for electronic signatures without a QSCD$/),
     })
     // Its policy 1.3.6.1.4.1.15819.5.1.3.1 is Universign's QCNoQSCD offer, not an RGS** one.
-    expect(byId(run('rgs2-signature', der, when, { trusted: true }), 'profile.policy')?.status).toBe('fail')
+    expect(byId(run('rgs2-signature', der, when, { trusted: true }), 'profile.policy')?.status).toBe('indeterminate')
   })
 
   it('fails the AXA FRANCE VIE organisation certificate as a seal, and the Certinomis DARVA seal on keyUsage too', () => {
@@ -239,7 +241,7 @@ describe('profiles on real certificates and the real French TL seq 112', () => {
     })
     expect(byId(axa, 'profile.seal')?.reason).toMatch(/organisation AXA FRANCE VIE and no natural person/)
     const darva = run('rgs2-signature', pem('qualification/DARVA-OREA-1__238ccd72.pem'), at, { trusted: true })
-    expect(byId(darva, 'profile.keyUsage')?.status).toBe('fail')
-    expect(byId(darva, 'profile.seal')?.status).toBe('fail')
+    expect(byId(darva, 'profile.keyUsage')?.status).toBe('indeterminate')
+    expect(byId(darva, 'profile.seal')?.status).toBe('indeterminate')
   })
 })

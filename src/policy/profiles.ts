@@ -15,7 +15,7 @@ import { AsnConvert } from '@peculiar/asn1-schema'
 import { RsaSaPssParams } from '@peculiar/asn1-rsa'
 import { Certificate } from '@peculiar/asn1-x509'
 import * as x509 from '@peculiar/x509'
-import type { Check } from './check.js'
+import type { Check } from '../verdicts.js'
 import type { Qualification, QualificationResult } from './qualification.js'
 import { describeCertificate, type CertificateInfo } from '../x509/describe.js'
 
@@ -270,24 +270,21 @@ function rgsQualificationCheck(info: CertificateInfo, input: ProfileInput): Chec
       subject,
     }
   }
-  return {
-    id: 'profile.policy',
-    status: 'fail',
-    reason: `${QUALIFICATION_WORDS[q]}, and none of its policies (${info.policies.join(', ') || 'none'}) is a known RGS**/RGS*** signature policy`,
+  return unmet(
+    'profile.policy',
+    `${QUALIFICATION_WORDS[q]}, and none of its policies (${info.policies.join(', ') || 'none'}) is a known RGS**/RGS*** signature policy`,
     subject,
-  }
+  )
 }
 
 function requireQualification(info: CertificateInfo, q: Qualification, accepted: readonly Qualification[], what: string): Check {
-  const ok = accepted.includes(q)
-  return {
-    id: 'profile.qualification',
-    status: ok ? 'pass' : 'fail',
-    reason: ok
-      ? `${QUALIFICATION_WORDS[q]}`
-      : `${what} ${accepted.map((a) => QUALIFICATION_WORDS[a]).join(' or ')}; this is ${QUALIFICATION_WORDS[q]}`,
-    subject: info.subject,
-  }
+  if (accepted.includes(q))
+    return { id: 'profile.qualification', status: 'pass', reason: `${QUALIFICATION_WORDS[q]}`, subject: info.subject }
+  return unmet(
+    'profile.qualification',
+    `${what} ${accepted.map((a) => QUALIFICATION_WORDS[a]).join(' or ')}; this is ${QUALIFICATION_WORDS[q]}`,
+    info.subject,
+  )
 }
 
 function keyUsageCheck(info: CertificateInfo): Check {
@@ -303,7 +300,7 @@ function keyUsageCheck(info: CertificateInfo): Check {
           usages.every((u) => u === 'digitalSignature' || u === 'keyEncipherment' || u === 'keyAgreement')
         ? `authentication-only certificate (keyUsage ${usages.join(', ')}, no nonRepudiation)`
         : `keyUsage ${usages.join(', ')} has no nonRepudiation`
-  return { id: 'profile.keyUsage', status: 'fail', reason, subject }
+  return unmet('profile.keyUsage', reason, subject)
 }
 
 function sealCheck(info: CertificateInfo, facts: ExtraFacts, q: Qualification): Check {
@@ -319,8 +316,7 @@ function sealCheck(info: CertificateInfo, facts: ExtraFacts, q: Qualification): 
     why = `its subject names the organisation ${info.subjectOrganization} and no natural person`
   else if (info.subjectOrganization !== undefined && !person && info.subjectCommonName === info.subjectOrganization)
     why = `its subject names the organisation ${info.subjectOrganization} and no natural person`
-  if (why !== undefined)
-    return { id: 'profile.seal', status: 'fail', reason: `this is an electronic seal, not a personal signature: ${why}`, subject }
+  if (why !== undefined) return unmet('profile.seal', `this is an electronic seal, not a personal signature: ${why}`, subject)
   return { id: 'profile.seal', status: 'pass', reason: 'a certificate of a natural person, not a seal', subject }
 }
 
@@ -331,27 +327,28 @@ function keyCheck(info: CertificateInfo): Check {
     // RGS B1: 2048 bits until 2030 (research §1).
     return key.size >= 2048
       ? { id: 'profile.key', status: 'pass', reason: `RSA ${key.size} bits`, subject }
-      : { id: 'profile.key', status: 'fail', reason: `RSA ${key.size} bits is too short: at least 2048 bits are required`, subject }
+      : unmet('profile.key', `RSA ${key.size} bits is too short: at least 2048 bits are required`, subject, 'CRYPTO_CONSTRAINTS_FAILURE')
   }
   if (key.type === 'EC') return { id: 'profile.key', status: 'pass', reason: `EC ${key.curve}`, subject }
   const what = key.curve === undefined ? `a key of algorithm ${key.algorithm}` : `an EC key on curve ${key.curve}`
-  return {
-    id: 'profile.key',
-    status: 'fail',
-    reason: `${what} is not accepted: RSA >= 2048 bits or EC P-256/P-384/P-521 required`,
+  return unmet(
+    'profile.key',
+    `${what} is not accepted: RSA >= 2048 bits or EC P-256/P-384/P-521 required`,
     subject,
-  }
+    'CRYPTO_CONSTRAINTS_FAILURE',
+  )
 }
 
 function signatureAlgorithmCheck(info: CertificateInfo, facts: ExtraFacts): Check {
   const name = facts.signatureAlgorithm
-  const ok = STRONG_SIGNATURE_ALGORITHMS.has(name)
-  return {
-    id: 'profile.signatureAlgorithm',
-    status: ok ? 'pass' : 'fail',
-    reason: ok ? `the CA signed the certificate with ${name}` : `the CA signed the certificate with ${name}: SHA-256 or better is required`,
-    subject: info.subject,
-  }
+  if (STRONG_SIGNATURE_ALGORITHMS.has(name))
+    return { id: 'profile.signatureAlgorithm', status: 'pass', reason: `the CA signed the certificate with ${name}`, subject: info.subject }
+  return unmet(
+    'profile.signatureAlgorithm',
+    `the CA signed the certificate with ${name}: SHA-256 or better is required`,
+    info.subject,
+    'CRYPTO_CONSTRAINTS_FAILURE',
+  )
 }
 
 function subjectCheck(info: CertificateInfo, facts: ExtraFacts): Check {
@@ -384,12 +381,19 @@ function validityCheck(info: CertificateInfo, at: Date): Check {
     return {
       id: 'profile.validity',
       status: 'fail',
+      subIndication: 'NOT_YET_VALID',
       reason: `not valid before ${info.notBefore.toISOString()} (checked at ${at.toISOString()})`,
       subject,
     }
   }
   if (at > info.notAfter) {
-    return { id: 'profile.validity', status: 'fail', reason: `expired on ${day(info.notAfter)} (checked at ${at.toISOString()})`, subject }
+    return {
+      id: 'profile.validity',
+      status: 'fail',
+      subIndication: 'EXPIRED',
+      reason: `expired on ${day(info.notAfter)} (checked at ${at.toISOString()})`,
+      subject,
+    }
   }
   const days = Math.floor((info.notAfter.getTime() - at.getTime()) / DAY_MS)
   if (days < RENEWAL_WARNING_DAYS) {
@@ -401,4 +405,18 @@ function validityCheck(info: CertificateInfo, at: Date): Check {
     }
   }
   return { id: 'profile.validity', status: 'pass', reason: `valid until ${day(info.notAfter)}`, subject }
+}
+
+/**
+ * A profile requirement the certificate does not meet. It is a constraint of the validation policy, not evidence
+ * that the signature is false: EN 319 102-1 makes it INDETERMINATE (CHAIN_CONSTRAINTS_FAILURE, or
+ * CRYPTO_CONSTRAINTS_FAILURE for a key or an algorithm below the required strength).
+ */
+function unmet(
+  id: string,
+  reason: string,
+  subject: string,
+  subIndication: 'CHAIN_CONSTRAINTS_FAILURE' | 'CRYPTO_CONSTRAINTS_FAILURE' = 'CHAIN_CONSTRAINTS_FAILURE',
+): Check {
+  return { id, status: 'indeterminate', subIndication, reason, subject }
 }

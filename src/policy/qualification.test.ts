@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { createTestPki, type TestPki } from '../testing/pki.js'
 import { encodeQcStatements, QC_STATEMENTS_OID, type QcStatementsSpec } from '../x509/qc-statements.js'
 import { pemToDer } from '../x509/pem.js'
-import type { Check } from './check.js'
+import type { Check } from '../verdicts.js'
 import { qualifyCertificate } from './qualification.js'
 import { parseTrustedList } from './trusted-list/parse.js'
 import { SERVICE_STATUSES } from './trusted-list/uris.js'
@@ -69,7 +69,7 @@ describe('qualifyCertificate without a trusted list (test PKI)', () => {
     const result = qualifyCertificate(pki.leaf('authentication-rsa2048').certificate, { at: pki.now })
     expect(result.qualification).toBe('NOT_QUALIFIED')
     expect(byId(result.checks, 'qualification.qcCompliance')).toMatchObject({
-      status: 'fail',
+      status: 'warning',
       reason: 'the certificate has no QC statements',
     })
   })
@@ -108,7 +108,10 @@ describe('qualifyCertificate from the certificate alone (hand-made certificates)
   it('refuses a certificate with two QcTypes', async () => {
     const result = qualifyCertificate(await certificate({ compliance: true, types: ['esign', 'eseal'] }), { at })
     expect(result.qualification).toBe('NOT_QUALIFIED')
-    expect(byId(result.checks, 'qualification.type')?.status).toBe('fail')
+    expect(byId(result.checks, 'qualification.type')).toMatchObject({
+      status: 'warning',
+      reason: expect.stringMatching(/^type undecidable/),
+    })
   })
 })
 
@@ -178,7 +181,7 @@ describe('qualifyCertificate with the real French TL seq 112', () => {
     })
     expect(result).toMatchObject({ qualification: 'NOT_QUALIFIED', atIssuance: 'NOT_QUALIFIED', source: 'trusted-list' })
     expect(byId(result.checks, 'qualification.qcCompliance')).toMatchObject({
-      status: 'fail',
+      status: 'warning',
       reason: 'the certificate has no QC statements',
     })
   })
@@ -203,7 +206,7 @@ describe('qualifyCertificate with the real French TL seq 112', () => {
     expect(later).toMatchObject({ qualification: 'NOT_QUALIFIED', atIssuance: 'QC_FOR_ESIG_QSCD', source: 'trusted-list' })
     expect(later.service?.statusAtValidation).toBe(SERVICE_STATUSES.withdrawn)
     expect(byId(later.checks, 'qualification.tl.status')).toMatchObject({
-      status: 'fail',
+      status: 'warning',
       reason: expect.stringMatching(/was withdrawn at 2023-03-01/),
     })
   })

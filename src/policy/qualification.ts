@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 
-import type { Check } from './check.js'
+import type { Check } from '../verdicts.js'
 import { findServicesForCertificate, type ServiceMatch } from './trusted-list/find.js'
 import { matchesCriteria } from './trusted-list/criteria.js'
 import { serviceStatusAt } from './trusted-list/status.js'
@@ -187,7 +187,7 @@ export function qualifyCertificate(certificate: Uint8Array, options: QualifyOpti
   if (verdicts.size > 1) {
     checks.push({
       id: 'qualification.tl.service',
-      status: 'fail',
+      status: 'warning',
       reason: `${evaluations.length} trusted-list services issued this certificate and disagree on its qualification (${evaluations
         .map((e) => `"${e.match.service.name}": ${e.atValidation.qualification}`)
         .join(', ')}): treated as not qualified`,
@@ -221,7 +221,7 @@ export function qualifyCertificate(certificate: Uint8Array, options: QualifyOpti
     const entry = !validAtIssuance ? entryAtIssuance : entryAtValidation
     checks.push({
       id: 'qualification.tl.status',
-      status: 'fail',
+      status: 'warning',
       reason: `the service ${serviceWords} was ${statusWord(entry)} ${when}, not granted: the certificate is not qualified`,
       subject,
     })
@@ -386,10 +386,10 @@ function qualificationOf(facts: Facts): Qualification {
 
 function factChecks(facts: Facts, subject: string): Check[] {
   return [
-    { id: 'qualification.qcCompliance', status: facts.qc ? 'pass' : 'fail', reason: facts.qcReason, subject },
+    { id: 'qualification.qcCompliance', status: facts.qc ? 'pass' : 'warning', reason: facts.qcReason, subject },
     {
       id: 'qualification.type',
-      status: facts.type === undefined ? 'fail' : facts.qc && facts.type === 'esig' ? 'pass' : 'warning',
+      status: facts.qc && facts.type === 'esig' ? 'pass' : 'warning',
       reason: facts.type === undefined ? `type undecidable: ${facts.typeReason}` : `for ${TYPE_WORDS[facts.type]}: ${facts.typeReason}`,
       subject,
     },

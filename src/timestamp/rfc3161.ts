@@ -10,6 +10,7 @@ import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
 import { equalBytes } from '../bytes.js'
 import { digestFromOid, digestOid } from '../cms/algorithms.js'
+import type { Check } from '../verdicts.js'
 import { CMS_OIDS, parseCms, verifyCms, type CmsCheck, type CmsVerification, type ParsedCms } from '../cms/index.js'
 import { SceauError } from '../errors.js'
 import { postDer, type PostDerOptions } from '../policy/http-fetch.js'
@@ -59,12 +60,8 @@ export interface Timestamp extends Omit<TimestampInfo, 'messageImprint'> {
 export type TimestampCheckId =
   'message-imprint' | 'content-type' | 'message-digest' | 'signature' | 'signing-certificate' | 'tsa-certificate'
 
-/** One check's verdict. */
-export interface TimestampCheck {
-  readonly id: TimestampCheckId
-  readonly status: 'pass' | 'fail' | 'indeterminate'
-  readonly reason: string
-}
+/** One check's verdict, in the EN 319 102-1 vocabulary. */
+export type TimestampCheck = Check & { readonly id: TimestampCheckId }
 
 /**
  * Asks a time-stamping authority for a token over `data` (RFC 3161 over HTTP) and checks the answer before
@@ -157,10 +154,10 @@ function checksOf({ info, verification }: Inspected, data: Uint8Array): Timestam
     checkImprint(info, data),
     cms.signer.attributes.contentType === TST_INFO_OID
       ? { id: 'content-type', status: 'pass', reason: 'the content type is id-ct-TSTInfo' }
-      : { id: 'content-type', status: 'fail', reason: 'the content-type attribute is not id-ct-TSTInfo' },
+      : { id: 'content-type', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: 'the content-type attribute is not id-ct-TSTInfo' },
     ...(['message-digest', 'signature'] as const).flatMap((id) => {
       const check = cmsCheck(id)
-      return check === undefined ? [] : [{ id, status: check.status, reason: check.reason }]
+      return check === undefined ? [] : [{ ...check, id }]
     }),
   ]
   const essV1 = cms.signer.signedAttributes.find((attribute) => attribute.oid === CMS_OIDS.signingCertificate)?.values[0]
@@ -168,7 +165,7 @@ function checksOf({ info, verification }: Inspected, data: Uint8Array): Timestam
   if (cms.signer.attributes.signingCertificateV2 === undefined && essV1 !== undefined) {
     checks.push(checkSigningCertificateV1(essV1, verification.signerCertificate))
   } else if (essV2 !== undefined) {
-    checks.push({ id: 'signing-certificate', status: essV2.status, reason: essV2.reason })
+    checks.push({ ...essV2, id: 'signing-certificate' })
   }
   checks.push(checkTsaCertificate(verification.signerCertificate))
   return checks
@@ -219,27 +216,50 @@ function checkImprint(info: TimestampInfo, data: Uint8Array): TimestampCheck {
   const id = 'message-imprint'
   const { digest: stamped } = info.messageImprint
   const hash = asDigest(info.messageImprint.hash)
-  if (hash === undefined) return { id, status: 'indeterminate', reason: `imprint hash ${info.messageImprint.hash} is not supported` }
+  if (hash === undefined)
+    return {
+      id,
+      status: 'indeterminate',
+      subIndication: 'CRYPTO_CONSTRAINTS_FAILURE',
+      reason: `imprint hash ${info.messageImprint.hash} is not supported`,
+    }
   return equalBytes(digest(hash, data), stamped)
     ? { id, status: 'pass', reason: `the ${hash} message imprint matches the data` }
-    : { id, status: 'fail', reason: `the ${hash} message imprint differs from the hash of the data` }
+    : { id, status: 'fail', subIndication: 'HASH_FAILURE', reason: `the ${hash} message imprint differs from the hash of the data` }
 }
 
 function checkTsaCertificate(certificate: Uint8Array | undefined): TimestampCheck {
   const id = 'tsa-certificate'
-  if (certificate === undefined) return { id, status: 'indeterminate', reason: 'the token does not carry the TSA certificate' }
+  if (certificate === undefined)
+    return {
+      id,
+      status: 'indeterminate',
+      subIndication: 'NO_SIGNING_CERTIFICATE_FOUND',
+      reason: 'the token does not carry the TSA certificate',
+    }
   let info
   try {
     info = describeCertificate(certificate)
   } catch {
-    return { id, status: 'indeterminate', reason: 'the TSA certificate cannot be read' }
+    return { id, status: 'indeterminate', subIndication: 'NO_SIGNING_CERTIFICATE_FOUND', reason: 'the TSA certificate cannot be read' }
   }
+  // RFC 3161 §2.3 asks this of a TSA certificate: a token from another certificate is not a time-stamp to rely on.
   const usages = info.extendedKeyUsage
   if (usages.length !== 1 || usages[0] !== TIME_STAMPING_EKU) {
-    return { id, status: 'fail', reason: 'the TSA certificate does not have id-kp-timeStamping as its only extended key usage' }
+    return {
+      id,
+      status: 'indeterminate',
+      subIndication: 'CHAIN_CONSTRAINTS_FAILURE',
+      reason: 'the TSA certificate does not have id-kp-timeStamping as its only extended key usage',
+    }
   }
   if (!info.criticalExtensions.includes(EXTENDED_KEY_USAGE)) {
-    return { id, status: 'fail', reason: 'the extended key usage of the TSA certificate is not critical' }
+    return {
+      id,
+      status: 'indeterminate',
+      subIndication: 'CHAIN_CONSTRAINTS_FAILURE',
+      reason: 'the extended key usage of the TSA certificate is not critical',
+    }
   }
   return { id, status: 'pass', reason: 'the TSA certificate has the critical id-kp-timeStamping usage' }
 }
@@ -255,15 +275,27 @@ function asDigest(name: string): DigestAlgorithm | undefined {
  */
 function checkSigningCertificateV1(value: Uint8Array, certificate: Uint8Array | undefined): TimestampCheck {
   const id = 'signing-certificate'
-  if (certificate === undefined) return { id, status: 'indeterminate', reason: 'the signer certificate is not in the token' }
+  if (certificate === undefined)
+    return {
+      id,
+      status: 'indeterminate',
+      subIndication: 'NO_SIGNING_CERTIFICATE_FOUND',
+      reason: 'the signer certificate is not in the token',
+    }
   const parsed = asn1js.fromBER(value)
   const certs = parsed.result instanceof asn1js.Sequence ? parsed.result.valueBlock.value[0] : undefined
   const first = certs instanceof asn1js.Sequence ? certs.valueBlock.value[0] : undefined
   const certHash = first instanceof asn1js.Sequence ? first.valueBlock.value[0] : undefined
-  if (!(certHash instanceof asn1js.OctetString)) return { id, status: 'fail', reason: 'the signing-certificate attribute does not decode' }
+  if (!(certHash instanceof asn1js.OctetString))
+    return { id, status: 'fail', subIndication: 'FORMAT_FAILURE', reason: 'the signing-certificate attribute does not decode' }
   return equalBytes(new Uint8Array(certHash.valueBlock.valueHexView), createHash('sha1').update(certificate).digest())
     ? { id, status: 'pass', reason: 'the SHA-1 certHash of signing-certificate matches the signer certificate' }
-    : { id, status: 'fail', reason: 'the SHA-1 certHash of signing-certificate does not match the signer certificate' }
+    : {
+        id,
+        status: 'indeterminate',
+        subIndication: 'NO_SIGNING_CERTIFICATE_FOUND',
+        reason: 'the SHA-1 certHash of signing-certificate does not match the signer certificate',
+      }
 }
 
 /** TimeStampReq (RFC 3161 §2.4.1): v1, the imprint, no policy, the nonce, certReq TRUE so that the token names its signer. */

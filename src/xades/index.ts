@@ -19,9 +19,8 @@ export {
   type VerifyXmlOptions,
   type XmlVerificationReport,
   type SignatureReport,
-  type SignatureCheck,
   type CoveredElement,
-  type Indication,
 } from './verify.js'
+export type { Check, Indication, SubIndication, Verdict } from '../verdicts.js'
 export type { ProductionPlace } from './build-signature.js'
 export { HELIOS_POLICY, KNOWN_PES_POLICIES, type SignaturePolicy } from './policies.js'

@@ -1,7 +1,7 @@
 // The verdicts `verifyXml` returns: ETSI EN 319 102-1 indications per signature and per document.
 
 import type { CertificateReport } from '../policy/check-certificate.js'
-import type { Indication, SignatureCheck } from '../policy/signature-verdict.js'
+import type { Check, Verdict } from '../verdicts.js'
 
 /** What one Reference of a signature covers. */
 export interface CoveredElement {
@@ -21,10 +21,11 @@ export interface CoveredElement {
 }
 
 /** The verdict on one signature. */
-export interface SignatureReport {
+export type SignatureReport = Verdict & SignatureFacts
+
+/** What {@link SignatureReport} says besides its verdict. */
+export interface SignatureFacts {
   readonly id?: string
-  readonly indication: Indication
-  readonly subIndication?: string
   /** Start offset of the ds:Signature in the file. */
   readonly offset: number
   /** Qualified name of the element that holds the signature. */
@@ -44,21 +45,19 @@ export interface SignatureReport {
     readonly commitmentTypes?: readonly string[]
     readonly place?: { readonly city?: string; readonly postalCode?: string; readonly country?: string }
   }
-  readonly checks: readonly SignatureCheck[]
+  readonly checks: readonly Check[]
   readonly certificate?: CertificateReport
 }
 
-/** The verdict on a document. */
-export interface XmlVerificationReport {
+/** The verdict on a document: the worst of the signatures and of the document checks. */
+export type XmlVerificationReport = Verdict & XmlDocumentFacts
+
+/** What {@link XmlVerificationReport} says besides its verdict. */
+export interface XmlDocumentFacts {
   readonly file?: string
   /** `pes` when the root is PES_Aller (the DGFiP profile is applied), else `xml`. */
   readonly kind: 'pes' | 'xml'
-  /** The worst of the signatures and of the document checks. */
-  readonly indication: Indication
-  readonly subIndication?: string
   readonly signatures: readonly SignatureReport[]
   /** Checks on the document as a whole (PES: every bordereau signed, InfoDematerialisee). */
-  readonly checks: readonly SignatureCheck[]
+  readonly checks: readonly Check[]
 }
-
-export { decide, type Indication, type SignatureCheck } from '../policy/signature-verdict.js'

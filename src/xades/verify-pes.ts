@@ -2,16 +2,17 @@
 
 import type { DocumentIndex, IndexedElement } from '../xml/index-document.js'
 import type { PesFlow } from './pes-flow.js'
-import type { CoveredElement, SignatureCheck, SignatureReport } from './report.js'
+import type { Check } from '../verdicts.js'
+import type { CoveredElement, SignatureReport } from './report.js'
 
-export function genericDocumentChecks(index: DocumentIndex): SignatureCheck[] {
+export function genericDocumentChecks(index: DocumentIndex): Check[] {
   if (index.signatures.length > 0)
     return [{ id: 'document.signed', status: 'pass', reason: `${index.signatures.length} ds:Signature found` }]
   return [{ id: 'document.signed', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: 'the document has no ds:Signature' }]
 }
 
-export function pesDocumentChecks(flow: PesFlow, signatures: readonly SignatureReport[]): SignatureCheck[] {
-  const checks: SignatureCheck[] = []
+export function pesDocumentChecks(flow: PesFlow, signatures: readonly SignatureReport[]): Check[] {
+  const checks: Check[] = []
   const signedCount = flow.index.signatures.length
   if (signedCount === 0) {
     checks.push({ id: 'pes.signed', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: 'the flow has no signature' })
@@ -60,7 +61,7 @@ export function pesDocumentChecks(flow: PesFlow, signatures: readonly SignatureR
   return checks
 }
 
-export function pesPlacementChecks(flow: PesFlow, signature: IndexedElement, covers: readonly CoveredElement[]): SignatureCheck[] {
+export function pesPlacementChecks(flow: PesFlow, signature: IndexedElement, covers: readonly CoveredElement[]): Check[] {
   const content = covers.filter((covered) => covered.scope !== 'signed-properties')
   const holder = flow.bordereaux.find((bordereau) => bordereau.element.start === signature.parentStart)
   let problem: string | undefined

@@ -12,11 +12,12 @@ import { inputSize, readRange, type XmlInput } from '../xml/source.js'
 import { indexDocument, type DocumentIndex, type IndexedElement } from '../xml/index-document.js'
 import { xmlDigest } from './certificate-ref.js'
 import type { ReadReference } from './read-signature.js'
-import type { CoveredElement, SignatureCheck } from './report.js'
+import type { Check, FailedCheck, IndeterminateCheck } from '../verdicts.js'
+import type { CoveredElement } from './report.js'
 import { C14N, C14N_WITH_COMMENTS, digestFromUri, ENVELOPED, EXC_C14N, EXC_C14N_WITH_COMMENTS, XADES_NAMESPACES } from './uris.js'
 
 export interface ReferenceOutcome {
-  check: SignatureCheck
+  check: Check
   covered?: CoveredElement
 }
 
@@ -29,8 +30,8 @@ export function checkReference(
   maxDomBytes: number,
 ): ReferenceOutcome {
   const uri = reference.uri
-  const fail = (reason: string, subIndication = 'FORMAT_FAILURE'): ReferenceOutcome => ({
-    check: { id: 'xmldsig.reference', status: 'fail', subIndication, reason: `Reference URI="${uri ?? ''}": ${reason}` },
+  const fail = (reason: string): ReferenceOutcome => ({
+    check: { id: 'xmldsig.reference', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: `Reference URI="${uri ?? ''}": ${reason}` },
   })
   if (uri === undefined) return fail('a Reference without URI points at nothing in the document')
   let target: IndexedElement
@@ -38,7 +39,16 @@ export function checkReference(
   else if (uri.startsWith('#') && !uri.startsWith('#xpointer(')) {
     const id = uri.slice(1)
     const carriers = index.ids.get(id) ?? []
-    if (carriers.length === 0) return fail(`no element has Id "${id}"`, 'SIGNED_DATA_NOT_FOUND')
+    if (carriers.length === 0) {
+      return {
+        check: {
+          id: 'xmldsig.reference',
+          status: 'indeterminate',
+          subIndication: 'SIGNED_DATA_NOT_FOUND',
+          reason: `Reference URI="${uri}": no element has Id "${id}"`,
+        },
+      }
+    }
     if (carriers.length > 1) return fail(`Id "${id}" is carried by ${carriers.length} elements (signature wrapping)`)
     target = carriers[0] as IndexedElement
   } else return fail('XPointer references other than #xpointer(/) are not supported')
@@ -80,7 +90,7 @@ export function checkReference(
         check: {
           id: 'xmldsig.reference',
           status: 'indeterminate',
-          subIndication: 'FORMAT_FAILURE',
+          subIndication: 'SIGNED_DATA_NOT_FOUND',
           reason: `Reference URI="${uri}": inclusive C14N of a ${inputSize(document)}-byte document is over the DOM limit (${maxDomBytes})`,
         },
       }
@@ -140,33 +150,42 @@ export interface DetachedContentLookup {
  */
 export async function checkDetachedReference(reference: ReadReference, lookup: DetachedContentLookup): Promise<ReferenceOutcome> {
   const uri = reference.uri ?? ''
-  const outcome = (status: 'fail' | 'indeterminate', subIndication: string, reason: string): ReferenceOutcome => ({
-    check: { id: 'xmldsig.reference', status, subIndication, reason: `Reference URI="${uri}": ${reason}` },
-  })
+  const outcome = (
+    verdict: Pick<FailedCheck, 'status' | 'subIndication'> | Pick<IndeterminateCheck, 'status' | 'subIndication'>,
+    reason: string,
+  ): ReferenceOutcome => ({ check: { id: 'xmldsig.reference', ...verdict, reason: `Reference URI="${uri}": ${reason}` } })
   const named = relativeFileName(uri)
   const given = lookup.content
   let path: string
   if (given !== undefined && (lookup.externalReferences === 1 || (named.name !== undefined && basename(named.name) === basename(given)))) {
     path = given
   } else if (named.name === undefined) {
-    return outcome('fail', 'FORMAT_FAILURE', `points outside the document (${named.problem}); give the content it signs`)
+    return outcome(
+      { status: 'fail', subIndication: 'FORMAT_FAILURE' },
+      `points outside the document (${named.problem}); give the content it signs`,
+    )
   } else if (lookup.baseDirectory === undefined) {
     return outcome(
-      'indeterminate',
-      'SIGNED_DATA_NOT_FOUND',
+      { status: 'indeterminate', subIndication: 'SIGNED_DATA_NOT_FOUND' },
       'detached content, and the signature was not read from a file: give the content',
     )
   } else {
     path = resolve(lookup.baseDirectory, named.name)
     const inside = relative(lookup.baseDirectory, path)
     if (inside === '' || inside.split(sep)[0] === '..' || isAbsolute(inside)) {
-      return outcome('fail', 'FORMAT_FAILURE', `points outside the signature's directory; give the content it signs`)
+      return outcome(
+        { status: 'fail', subIndication: 'FORMAT_FAILURE' },
+        `points outside the signature's directory; give the content it signs`,
+      )
     }
   }
   const element = named.name ?? basename(path)
   if (reference.transforms.length > 0) {
     const names = reference.transforms.map((transform) => transform.algorithm).join(', ')
-    return outcome('indeterminate', 'FORMAT_FAILURE', `transforms on detached content (${names}) are not supported`)
+    return outcome(
+      { status: 'indeterminate', subIndication: 'SIGNED_DATA_NOT_FOUND' },
+      `transforms on detached content (${names}) are not supported`,
+    )
   }
   const digest = digestFromUri(reference.digestMethod)
   if (digest === undefined) return unsupportedDigest(reference)
@@ -175,7 +194,10 @@ export async function checkDetachedReference(reference: ReadReference, lookup: D
     computed = await hashFile(path, digest, { signal: lookup.signal })
   } catch (err) {
     if (!(err instanceof SceauError) || err.code !== 'FILE_NOT_FOUND') throw err
-    return outcome('indeterminate', 'SIGNED_DATA_NOT_FOUND', `the detached content "${path}" cannot be read; give the content it signs`)
+    return outcome(
+      { status: 'indeterminate', subIndication: 'SIGNED_DATA_NOT_FOUND' },
+      `the detached content "${path}" cannot be read; give the content it signs`,
+    )
   }
   const valid = sameDigest(computed, reference.digestValue)
   return {

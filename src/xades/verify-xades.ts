@@ -9,7 +9,8 @@ import { readChildren, readTlv } from '../x509/der.js'
 import { integerToDecimal, issuerSerialOf, xmlDigest, type IssuerSerial } from './certificate-ref.js'
 import { KNOWN_PES_POLICIES, PES_POLICY_OIDS } from './policies.js'
 import type { ReadSignature } from './read-signature.js'
-import type { CoveredElement, SignatureCheck } from './report.js'
+import type { Check } from '../verdicts.js'
+import type { CoveredElement } from './report.js'
 import { DIGEST_URIS, digestFromUri, type signatureMethodFromUri } from './uris.js'
 
 export function pickCertificate(read: ReadSignature): Uint8Array | undefined {
@@ -28,7 +29,7 @@ export function checkSignatureValue(
   value: Uint8Array,
   method: NonNullable<ReturnType<typeof signatureMethodFromUri>>,
   certificate: Uint8Array,
-): SignatureCheck {
+): Check {
   let ok: boolean
   try {
     const key = createPublicKey(new X509Certificate(certificate).publicKey.export({ format: 'pem', type: 'spki' }))
@@ -65,10 +66,10 @@ export function xadesChecks(
   covers: readonly CoveredElement[],
   certificate: Uint8Array | undefined,
   pes: boolean,
-): SignatureCheck[] {
+): Check[] {
   const xades = read.xades
   if (xades === undefined) return []
-  const checks: SignatureCheck[] = []
+  const checks: Check[] = []
   const signedPropertiesCovered = covers.some((covered) => covered.scope === 'signed-properties' && covered.id === xades.id)
   checks.push(
     signedPropertiesCovered
@@ -225,7 +226,7 @@ function issuerSerialV2Problems(der: Uint8Array, own: IssuerSerial): string[] {
  * Each DataObjectFormat must describe a Reference of this signature (ObjectReference="#<Reference Id>"); baseline
  * B-B wants one for every signed data object, which is only warned about, as older XAdES signatures lack them.
  */
-function dataObjectFormatChecks(read: ReadSignature, covers: readonly CoveredElement[]): SignatureCheck[] {
+function dataObjectFormatChecks(read: ReadSignature, covers: readonly CoveredElement[]): Check[] {
   const formats = read.xades?.dataObjectFormats ?? []
   const ids = new Set(read.references.flatMap((reference) => (reference.id === undefined ? [] : [reference.id])))
   const dangling = formats.filter((format) => !(format.objectReference?.startsWith('#') && ids.has(format.objectReference.slice(1))))

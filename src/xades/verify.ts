@@ -9,7 +9,6 @@ import { closeSync, fstatSync, openSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { commitmentTypeName } from '../commitment.js'
 import { checkCertificate, type CertificateReport, type CheckCertificateOptions } from '../policy/check-certificate.js'
-import type { CheckStatus } from '../policy/check.js'
 import type { ProfileName } from '../policy/profiles.js'
 import { SceauError } from '../errors.js'
 import { describeCertificate } from '../x509/describe.js'
@@ -19,23 +18,17 @@ import { fileSource, type XmlInput } from '../xml/source.js'
 import { isPesAller, isPesElement, readPesFlow, type PesFlow } from './pes-flow.js'
 import { DGFIP_CERTIFICATE_POLICY_OIDS } from './policies.js'
 import { readSignature, type ReadSignature } from './read-signature.js'
-import {
-  decide,
-  type CoveredElement,
-  type Indication,
-  type SignatureCheck,
-  type SignatureReport,
-  type XmlVerificationReport,
-} from './report.js'
+import { decide, verdictCheck, type Check } from '../verdicts.js'
+import type { CoveredElement, SignatureReport, XmlVerificationReport } from './report.js'
 import { C14N, C14N_WITH_COMMENTS, EXC_C14N, EXC_C14N_WITH_COMMENTS, signatureMethodFromUri } from './uris.js'
-import { certificateCheck } from '../policy/signature-verdict.js'
+import { certificateCheck } from '../validation/certificate-check.js'
 import { genericDocumentChecks, pesDocumentChecks, pesPlacementChecks } from './verify-pes.js'
-import { checkTimestamp } from '../timestamp/check-timestamp.js'
+import { checkTimestamp } from '../validation/check-timestamp.js'
 import { checkDetachedReference, checkReference, inclusiveC14n, isSameDocumentUri } from './verify-reference.js'
 import { checkSignatureValue, isKnownPolicy, pickCertificate, xadesChecks } from './verify-xades.js'
 import { cannotRead } from '../read-file.js'
 
-export type { CoveredElement, Indication, SignatureCheck, SignatureReport, XmlVerificationReport } from './report.js'
+export type { CoveredElement, SignatureReport, XmlVerificationReport } from './report.js'
 
 /** Options of {@link verifyXml}. */
 export interface VerifyXmlOptions extends Omit<CheckCertificateOptions, 'at' | 'profile'> {
@@ -98,7 +91,10 @@ async function verifyDocument(
     signatures.push(await verifyOne(document, index, element, pes, at, options, baseDirectory))
   }
   const checks = pes === undefined ? genericDocumentChecks(index) : pesDocumentChecks(pes, signatures)
-  const verdict = decide([...signatures.map((s) => ({ status: statusOf(s.indication), subIndication: s.subIndication })), ...checks])
+  const verdict = decide([
+    ...signatures.map((signature) => verdictCheck('signature', signature, `signature ${signature.id ?? `at byte ${signature.offset}`}`)),
+    ...checks,
+  ])
   return { file: options.file, kind: pes === undefined ? 'xml' : 'pes', ...verdict, signatures, checks }
 }
 
@@ -128,10 +124,6 @@ export async function verifyXmlFile(path: string, options: VerifyXmlOptions = {}
   }
 }
 
-function statusOf(indication: Indication): CheckStatus {
-  return indication === 'TOTAL_PASSED' ? 'pass' : indication === 'TOTAL_FAILED' ? 'fail' : 'indeterminate'
-}
-
 async function verifyOne(
   document: XmlInput,
   index: DocumentIndex,
@@ -141,7 +133,7 @@ async function verifyOne(
   options: VerifyXmlOptions,
   baseDirectory: string | undefined,
 ): Promise<SignatureReport> {
-  const checks: SignatureCheck[] = []
+  const checks: Check[] = []
   const base = { offset: element.start, parent: element.parentName, signatureMethod: '' }
   let read: ReadSignature
   try {
@@ -241,7 +233,7 @@ async function verifyOne(
         pes === undefined ? options.acceptedPolicyOids : [...(options.acceptedPolicyOids ?? []), ...DGFIP_CERTIFICATE_POLICY_OIDS],
       intermediates: [...(options.intermediates ?? []), ...read.keyInfoCertificates.filter((other) => other !== certificate)],
     })
-    checks.push(certificateCheck(certificateReport, xades?.signingTime))
+    checks.push(certificateCheck(certificateReport, { proven: provenAt !== undefined, claimedTime: xades?.signingTime }))
   }
 
   const policy = xades?.policy
@@ -309,7 +301,7 @@ async function signatureTimeStamps(
   context: SignatureContext,
   element: IndexedElement,
   options: VerifyXmlOptions,
-  checks: SignatureCheck[],
+  checks: Check[],
 ): Promise<Date | undefined> {
   const stamps = context.read.xades?.signatureTimeStamps ?? []
   if (stamps.length === 0) return undefined
@@ -328,10 +320,10 @@ async function signatureTimeStamps(
             { algorithm: stamp.canonicalization, prefixList: stamp.prefixList },
           )
     if (stamp.token === undefined || covered === undefined) {
+      // Like a time-stamp that cannot be used, one sceau cannot read proves no time; the signature stands without it.
       checks.push({
         id: 'timestamp',
-        status: 'indeterminate',
-        subIndication: 'FORMAT_FAILURE',
+        status: 'warning',
         reason:
           stamp.token === undefined
             ? 'the SignatureTimeStamp has no EncapsulatedTimeStamp (XML time-stamps are not supported)'
@@ -339,7 +331,7 @@ async function signatureTimeStamps(
       })
       continue
     }
-    const proven = await checkTimestamp(stamp.token, covered, options, checks)
+    const proven = await checkTimestamp(stamp.token, covered, options, checks, 'signature')
     if (proven !== undefined && (earliest === undefined || proven < earliest)) earliest = proven
   }
   return earliest

@@ -8,7 +8,7 @@
 import { SignedXml } from 'xml-crypto'
 import { describeCertificate } from '../../x509/describe.js'
 import { derToPem } from '../../x509/pem.js'
-import { type Check, worst } from '../check.js'
+import { type Check, worst } from '../../verdicts.js'
 import { TL_NAMESPACES } from './uris.js'
 import { children, elementChildren, malformed, parseXmlSafely, text } from './xml.js'
 
@@ -87,6 +87,7 @@ export function verifyTrustedListSignature(
     checks.push({
       id: 'tl.signature.present',
       status: 'fail',
+      subIndication: 'FORMAT_FAILURE',
       reason:
         signature === undefined
           ? 'the list has no ds:Signature'
@@ -98,7 +99,7 @@ export function verifyTrustedListSignature(
 
   const problem = referenceProblem(doc, root, signature)
   if (problem !== undefined) {
-    checks.push({ id: 'tl.signature.reference', status: 'fail', reason: problem })
+    checks.push({ id: 'tl.signature.reference', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: problem })
     return finish(checks)
   }
   checks.push({
@@ -115,9 +116,10 @@ export function verifyTrustedListSignature(
     checks.push({
       id: 'tl.signature.value',
       status: 'indeterminate',
+      subIndication: 'NO_SIGNING_CERTIFICATE_FOUND',
       reason: 'the signature has no KeyInfo certificate and no signing certificates were given: nothing to verify it with',
     })
-    checks.push({ id: 'tl.signature.signer', status: 'indeterminate', reason: NO_SIGNERS })
+    checks.push({ id: 'tl.signature.signer', status: 'indeterminate', subIndication: 'NO_CERTIFICATE_CHAIN_FOUND', reason: NO_SIGNERS })
     return finish(checks)
   }
 
@@ -139,10 +141,20 @@ export function verifyTrustedListSignature(
       failure?.outcome === 'wrong-key'
         ? `the signature value does not verify with ${candidatesText(keyInfoCertificates.length, options.signers.length)}`
         : (failure?.message ?? 'the signature does not verify')
-    checks.push({ id: 'tl.signature.value', status: failure?.outcome === 'unsupported' ? 'indeterminate' : 'fail', reason })
+    checks.push(
+      failure?.outcome === 'unsupported'
+        ? { id: 'tl.signature.value', status: 'indeterminate', subIndication: 'CRYPTO_CONSTRAINTS_FAILURE', reason }
+        : {
+            id: 'tl.signature.value',
+            status: 'fail',
+            subIndication: failure?.outcome === 'digest' ? 'HASH_FAILURE' : 'SIG_CRYPTO_FAILURE',
+            reason,
+          },
+    )
     checks.push({
       id: 'tl.signature.signer',
       status: 'indeterminate',
+      subIndication: 'NO_CERTIFICATE_CHAIN_FOUND',
       reason: options.signers.length === 0 ? NO_SIGNERS : 'no certificate verified the signature, so its signer is unknown',
     })
     return finish(checks)
@@ -151,7 +163,13 @@ export function verifyTrustedListSignature(
   const subject = subjectOf(verified)
   checks.push({ id: 'tl.signature.value', status: 'pass', reason: 'the references and the signature value verify', subject })
   if (options.signers.length === 0) {
-    checks.push({ id: 'tl.signature.signer', status: 'indeterminate', reason: NO_SIGNERS, subject })
+    checks.push({
+      id: 'tl.signature.signer',
+      status: 'indeterminate',
+      subIndication: 'NO_CERTIFICATE_CHAIN_FOUND',
+      reason: NO_SIGNERS,
+      subject,
+    })
   } else if (options.signers.some((allowed) => sameBytes(allowed, verified))) {
     checks.push({
       id: 'tl.signature.signer',
@@ -162,7 +180,8 @@ export function verifyTrustedListSignature(
   } else {
     checks.push({
       id: 'tl.signature.signer',
-      status: 'fail',
+      status: 'indeterminate',
+      subIndication: 'NO_CERTIFICATE_CHAIN_FOUND',
       reason: `signed by a certificate that is not one of the ${options.signers.length} allowed to sign the list`,
       subject,
     })

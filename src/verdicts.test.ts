@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { worst, type Check, type CheckStatus } from './check.js'
+import { worst, type Check, type CheckStatus } from './verdicts.js'
 
-const check = (status: CheckStatus): Check => ({ id: `test.${status}`, status, reason: status })
+const check = (status: CheckStatus): Check =>
+  status === 'fail'
+    ? { id: 'test.fail', status, subIndication: 'HASH_FAILURE', reason: status }
+    : status === 'indeterminate'
+      ? { id: 'test.indeterminate', status, subIndication: 'TRY_LATER', reason: status }
+      : { id: `test.${status}`, status, reason: status }
 
 describe('worst', () => {
   it('passes an empty list', () => {
@@ -16,7 +21,13 @@ describe('worst', () => {
   })
 
   it('keeps a check JSON-serialisable as it is', () => {
-    const value: Check = { id: 'validity.notAfter', status: 'fail', reason: 'expired on 2024-03-01T00:00:00.000Z', subject: 'CN=x' }
+    const value: Check = {
+      id: 'validity.notAfter',
+      status: 'fail',
+      subIndication: 'EXPIRED',
+      reason: 'expired on 2024-03-01T00:00:00.000Z',
+      subject: 'CN=x',
+    }
     expect(JSON.parse(JSON.stringify(value))).toEqual(value)
   })
 })

@@ -7,11 +7,12 @@ import { verifySignerInfo } from '../cms/verify.js'
 import { SceauError } from '../errors.js'
 import { checkCertificate, type CertificateReport, type CheckCertificateOptions } from '../policy/check-certificate.js'
 import type { ProfileName } from '../policy/profiles.js'
-import { certificateCheck, type SignatureCheck } from '../policy/signature-verdict.js'
+import type { Check } from '../verdicts.js'
+import { certificateCheck } from './certificate-check.js'
 import { oncePerHash } from '../signer/hash-file.js'
 import type { DigestAlgorithm } from '../types.js'
 import { describeCertificate } from '../x509/describe.js'
-import { checkTimestamp } from '../timestamp/check-timestamp.js'
+import { checkTimestamp } from './check-timestamp.js'
 
 /** Options of {@link judgeCmsSignature}. */
 export interface JudgeCmsOptions extends Omit<CheckCertificateOptions, 'profile' | 'at'> {
@@ -29,7 +30,7 @@ export interface JudgeCmsOptions extends Omit<CheckCertificateOptions, 'profile'
 
 /** What {@link judgeCmsSignature} found. */
 export interface JudgedCms {
-  readonly checks: SignatureCheck[]
+  readonly checks: Check[]
   readonly signer?: { readonly subject: string; readonly issuer: string; readonly serialNumber: string; readonly notAfter: string }
   readonly certificateReport?: CertificateReport
   /** The time a valid signature time-stamp proves. */
@@ -62,7 +63,7 @@ export async function judgeCmsSigners(der: Uint8Array, options: JudgeCmsOptions)
     cms = parseCms(der)
   } catch (err) {
     if (!(err instanceof SceauError)) throw err
-    const checks: SignatureCheck[] = [
+    const checks: Check[] = [
       { id: 'cms.structure', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: `${options.what}: ${err.message}` },
     ]
     return { signers: [{ checks, counterSignatures: [] }] }
@@ -95,7 +96,7 @@ async function judgeSigner(
   counterSigned: CmsSignerInfo | undefined,
   depth: number,
 ): Promise<JudgedSigner> {
-  const checks: SignatureCheck[] = []
+  const checks: Check[] = []
   const counterSignatures: JudgedSigner[] = []
   for (const counter of signerInfo.counterSignatures) {
     counterSignatures.push(await judgeSigner(cms, counter, options, digestOf, signerInfo, depth + 1))
@@ -114,22 +115,9 @@ async function judgeSigner(
   const contentDigest = counterSigned === undefined ? await digestOf(cmsDigest as 'SHA-1' | DigestAlgorithm) : new Uint8Array()
   const verification = verifySignerInfo(cms, signerInfo, { contentDigest }, counterSigned)
   for (const check of verification.checks) {
-    const essOptional = check.id === 'signing-certificate-v2' && !options.essRequired
-    checks.push({
-      id: `cms.${check.id}`,
-      status: check.status === 'fail' && essOptional ? 'warning' : check.status,
-      reason: check.reason,
-      subIndication:
-        check.status === 'pass'
-          ? undefined
-          : check.id === 'message-digest'
-            ? 'HASH_FAILURE'
-            : check.id === 'signature'
-              ? 'SIG_CRYPTO_FAILURE'
-              : check.id === 'signing-certificate-v2'
-                ? 'NO_SIGNING_CERTIFICATE_FOUND'
-                : 'FORMAT_FAILURE',
-    })
+    // adbe.pkcs7.detached predates ESS signing-certificate: its absence there is worth a word, not a verdict.
+    const essOptional = check.id === 'signing-certificate-v2' && !options.essRequired && check.status !== 'pass'
+    checks.push(essOptional ? { id: `cms.${check.id}`, status: 'warning', reason: check.reason } : { ...check, id: `cms.${check.id}` })
   }
   const signingTime = signerInfo.attributes.signingTime
   const claimedTime = depth === 0 && options.claimedTime !== undefined ? options.claimedTime : signingTime?.toISOString()
@@ -139,7 +127,7 @@ async function judgeSigner(
   let provenAt: Date | undefined
   const timestamp = signerInfo.unsignedAttributes.find((attribute) => attribute.oid === CMS_OIDS.signatureTimeStampToken)
   const token = timestamp?.values[0]
-  if (token !== undefined) provenAt = await checkTimestamp(token, signerInfo.signatureValue, options, checks)
+  if (token !== undefined) provenAt = await checkTimestamp(token, signerInfo.signatureValue, options, checks, 'signature')
 
   const certificate = verification.signerCertificate
   if (certificate === undefined) {
@@ -158,7 +146,7 @@ async function judgeSigner(
     profile: options.profile ?? 'rgs2-signature',
     intermediates: (options.intermediates ?? []).filter((other) => other !== certificate),
   })
-  checks.push(certificateCheck(certificateReport, claimedTime))
+  checks.push(certificateCheck(certificateReport, { proven: provenAt !== undefined, claimedTime }))
   return {
     checks,
     signer: { subject: info.subject, issuer: info.issuer, serialNumber: info.serialNumber, notAfter: info.notAfter.toISOString() },
