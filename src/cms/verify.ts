@@ -2,6 +2,7 @@ import { constants, verify, X509Certificate } from 'node:crypto'
 import { AsnConvert } from '@peculiar/asn1-schema'
 import { Certificate, id_ce_subjectKeyIdentifier, SubjectKeyIdentifier } from '@peculiar/asn1-x509'
 import { equalBytes } from '../bytes.js'
+import { sameNameDer } from '../x509/rfc2253.js'
 import { nodeHashName } from '../signer/algorithms.js'
 import { digest, digestLength } from '../signer/digest-info.js'
 import type { DigestAlgorithm } from '../types.js'
@@ -216,7 +217,7 @@ function checkSigningCertificate(signer: CmsSignerInfo, certificate: Uint8Array 
   if (reference.issuerSerial !== undefined) {
     const { issuer, serialNumber } = issuerAndSerialOf(certificate)
     const { issuerNames, serialNumber: referencedSerial } = reference.issuerSerial
-    if (!equalBytes(serialNumber, referencedSerial) || !issuerNames.some((name) => equalBytes(name, issuer))) {
+    if (!equalBytes(serialNumber, referencedSerial) || !issuerNames.some((name) => sameNameDer(name, issuer))) {
       return {
         id,
         status: 'indeterminate',
@@ -259,7 +260,7 @@ export function findSignerCertificate(cms: ParsedCms, signer: CmsSignerInfo): Ui
     try {
       if ('issuerAndSerial' in sid) {
         const { issuer, serialNumber } = issuerAndSerialOf(certificate)
-        return equalBytes(serialNumber, sid.issuerAndSerial.serialNumber) && equalBytes(issuer, sid.issuerAndSerial.issuer)
+        return equalBytes(serialNumber, sid.issuerAndSerial.serialNumber) && sameNameDer(issuer, sid.issuerAndSerial.issuer)
       }
       return subjectKeyIdentifierMatches(certificate, sid.subjectKeyIdentifier)
     } catch {

@@ -3,7 +3,7 @@ import * as asn1js from 'asn1js'
 import { describe, expect, it } from 'vitest'
 import { SceauError } from '../errors.js'
 import { readChildren, readTlv } from './der.js'
-import { formatRfc2253, parseRfc2253, sameDistinguishedName } from './rfc2253.js'
+import { formatRfc2253, parseRfc2253, sameDistinguishedName, sameNameDer } from './rfc2253.js'
 
 const EMAIL = '1.2.840.113549.1.9.1'
 
@@ -262,7 +262,22 @@ describe('sameDistinguishedName', () => {
     expect(sameDistinguishedName('CN=x, OU=y, C=FR', name)).toBe(false)
   })
 
-  it('does not match another CN, a missing RDN, a reordered DN or text that does not parse', () => {
+  it('matches the RDNs written in DER order, as some signers print them (the same name read the other way)', () => {
+    expect(
+      sameDistinguishedName(
+        'C=FR,O=DIRECTION GENERALE DES FINANCES PUBLIQUES,OU=0002 13000495500014,CN=Signature Helios Finances Publiques',
+        helios,
+      ),
+    ).toBe(true)
+    expect(
+      sameDistinguishedName(
+        'O=DIRECTION GENERALE DES FINANCES PUBLIQUES,C=FR,OU=0002 13000495500014,CN=Signature Helios Finances Publiques',
+        helios,
+      ),
+    ).toBe(false)
+  })
+
+  it('does not match another CN, a missing RDN or text that does not parse', () => {
     expect(
       sameDistinguishedName(
         'CN=Signature Helios Finances Privees,OU=0002 13000495500014,O=DIRECTION GENERALE DES FINANCES PUBLIQUES,C=FR',
@@ -274,16 +289,42 @@ describe('sameDistinguishedName', () => {
     )
     expect(
       sameDistinguishedName(
-        'C=FR,O=DIRECTION GENERALE DES FINANCES PUBLIQUES,OU=0002 13000495500014,CN=Signature Helios Finances Publiques',
-        helios,
-      ),
-    ).toBe(false)
-    expect(
-      sameDistinguishedName(
         'CN=Signature Helios Finances Publiques,OU=0002 13000495500014,O=DIRECTION GENERALE DES FINANCES PUBLIQUES,C=FR,',
         helios,
       ),
     ).toBe(false)
     expect(sameDistinguishedName('CN=Signature Helios Finances Publiques', Uint8Array.of(1, 2, 3))).toBe(false)
+  })
+})
+
+describe('sameNameDer', () => {
+  const printable = (value: string): asn1js.PrintableString => new asn1js.PrintableString({ value })
+
+  it('matches one name encoded with other string types, spacing and case (RFC 5280 §7.1)', () => {
+    const a = derName([['2.5.4.6', printable('FR')]], [['2.5.4.10', printable('Mairie de Noisy')]], [['2.5.4.3', printable('AC Agents')]])
+    const b = derName([['2.5.4.6', printable('FR')]], [['2.5.4.10', utf8('MAIRIE  de noisy')]], [['2.5.4.3', utf8('AC Agents ')]])
+    expect(sameNameDer(a, b)).toBe(true)
+    expect(sameNameDer(a, a)).toBe(true)
+  })
+
+  it('matches a multi-valued RDN as a set, and nothing else', () => {
+    const ab = derName([
+      ['2.5.4.3', utf8('x')],
+      ['2.5.4.11', utf8('y')],
+    ])
+    const ba = derName([
+      ['2.5.4.11', utf8('y')],
+      ['2.5.4.3', utf8('x')],
+    ])
+    expect(sameNameDer(ab, ba)).toBe(true)
+    expect(sameNameDer(ab, derName([['2.5.4.3', utf8('x')]], [['2.5.4.11', utf8('y')]]))).toBe(false)
+    expect(sameNameDer(cn(utf8('x')), cn(utf8('z')))).toBe(false)
+    expect(
+      sameNameDer(
+        derName([['2.5.4.6', printable('FR')]], [['2.5.4.3', utf8('x')]]),
+        derName([['2.5.4.3', utf8('x')]], [['2.5.4.6', printable('FR')]]),
+      ),
+    ).toBe(false)
+    expect(sameNameDer(cn(utf8('x')), Uint8Array.of(1, 2, 3))).toBe(false)
   })
 })

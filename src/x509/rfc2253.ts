@@ -151,7 +151,48 @@ export function sameDistinguishedName(text: string, nameDer: Uint8Array): boolea
     return false
   }
   if (parsed.length !== names.length) return false
-  return parsed.every((rdn, index) => sameRdn(rdn, names[names.length - 1 - index] ?? []))
+  if (parsed.every((rdn, index) => sameRdn(rdn, names[names.length - 1 - index] ?? []))) return true
+  // Some signers write the RDNs in DER order (RFC 2253 reverses it): the same name, read the other way.
+  return parsed.every((rdn, index) => sameRdn(rdn, names[index] ?? []))
+}
+
+/**
+ * Whether two DER Names name the same entity, as RFC 5280 §7.1 compares them: the same RDNs in the same order,
+ * each the same set of attributes; string values equal after RFC 4518-style preparation whatever their string
+ * type (a UTF8String and a PrintableString of the same text match), other values byte for byte. ESS
+ * IssuerSerial and CMS issuerAndSerialNumber are compared this way, not as bytes.
+ *
+ * Never throws: bytes that are not a DER Name give false.
+ *
+ * @example
+ * ```ts
+ * sameNameDer(issuerSerial.issuer, issuerOfSignerCertificate) // true for the same CA however each encoded it
+ * ```
+ */
+export function sameNameDer(a: Uint8Array, b: Uint8Array): boolean {
+  if (equalBytes(a, b)) return true
+  const left = readName(a)
+  const right = readName(b)
+  if (left === undefined || right === undefined || left.length !== right.length) return false
+  return left.every((rdn, index) => {
+    const other = right[index] ?? []
+    if (rdn.length !== other.length) return false
+    const used = new Set<number>()
+    return rdn.every((attribute) => {
+      const found = other.findIndex((candidate, i) => !used.has(i) && sameDerAttribute(attribute, candidate))
+      if (found < 0) return false
+      used.add(found)
+      return true
+    })
+  })
+}
+
+function sameDerAttribute(a: DerAttribute, b: DerAttribute): boolean {
+  if (a.type !== b.type) return false
+  if (equalBytes(a.der, b.der)) return true
+  const left = derString(a.tag, a.content)
+  const right = derString(b.tag, b.content)
+  return left !== undefined && right !== undefined && normalise(left) === normalise(right)
 }
 
 function sameRdn(parsed: readonly Rfc2253Attribute[], attributes: readonly DerAttribute[]): boolean {
