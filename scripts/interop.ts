@@ -13,6 +13,7 @@ import { basename, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { CommandIo } from '../src/cli/io.js'
 import { verifyCommand } from '../src/cli/verify.js'
+import { describeCheck, firstProblem, notIntact, type ReportFile } from '../src/testing/interop-verdict.js'
 
 type Expected = 'intact' | 'passed' | 'failed' | 'indeterminate'
 
@@ -36,23 +37,7 @@ interface Entry {
   note: string
 }
 
-interface Check {
-  id: string
-  status: string
-  subIndication?: string
-  reason: string
-}
-interface SignatureJson {
-  indication: string
-  subIndication?: string
-  checks?: Check[]
-  counterSignatures?: SignatureJson[]
-}
-interface ReportJson {
-  indication?: string
-  subIndication?: string
-  signatures?: SignatureJson[]
-  checks?: Check[]
+interface ReportJson extends ReportFile {
   error?: { code?: string; message?: string } | string
   code?: string
   message?: string
@@ -73,10 +58,6 @@ interface Result {
   seconds: number
 }
 
-/** Sub-indications that say a signature's digests or value were checked and are wrong, or its format is broken. */
-const CRYPTO_FAILURES = new Set(['HASH_FAILURE', 'SIG_CRYPTO_FAILURE', 'FORMAT_FAILURE'])
-/** Sub-indications of an INDETERMINATE check that mean sceau could not check the cryptography at all. */
-const NOT_VERIFIED = new Set(['SIGNED_DATA_NOT_FOUND', 'NO_SIGNING_CERTIFICATE_FOUND', 'CRYPTO_CONSTRAINTS_FAILURE', 'FORMAT_FAILURE'])
 const PER_FILE_TIMEOUT_MS = 60_000
 
 const ROOT = join(import.meta.dirname, '..')
@@ -100,31 +81,12 @@ function readRepoFile(entry: Entry, path: string): Buffer {
   throw new Error(`${entry.repo}:${path} is in neither ${snapshot} nor a flat copy under ${corpus}`)
 }
 
-function allChecks(report: ReportJson): Check[] {
-  const fromSignature = (signature: SignatureJson): Check[] => [
-    ...(signature.checks ?? []),
-    ...(signature.counterSignatures ?? []).flatMap(fromSignature),
-  ]
-  return [...(report.signatures ?? []).flatMap(fromSignature), ...(report.checks ?? [])]
-}
-
-function firstProblem(report: ReportJson): string | undefined {
-  const checks = allChecks(report)
-  const problem = checks.find((check) => check.status === 'fail') ?? checks.find((check) => check.status === 'indeterminate')
-  return problem === undefined ? undefined : `${problem.id}${problem.subIndication ? ` [${problem.subIndication}]` : ''}: ${problem.reason}`
-}
-
 /** Whether sceau's report says what the peer's test asserts (see docs/interop.md for the rules). */
 function judge(entry: Entry, report: ReportJson): { outcome: Outcome; why?: string } {
-  const checks = allChecks(report)
   switch (entry.expected) {
     case 'intact': {
-      const failed = checks.find((check) => check.status === 'fail' && CRYPTO_FAILURES.has(check.subIndication ?? ''))
-      if (failed !== undefined) return { outcome: 'disagree', why: `${failed.id} [${failed.subIndication}]: ${failed.reason}` }
-      const unchecked = checks.find((check) => check.status === 'indeterminate' && NOT_VERIFIED.has(check.subIndication ?? ''))
-      if (unchecked !== undefined) return { outcome: 'disagree', why: `${unchecked.id} [${unchecked.subIndication}]: ${unchecked.reason}` }
-      if ((report.signatures ?? []).length === 0) return { outcome: 'disagree', why: 'no signature found' }
-      return { outcome: 'agree' }
+      const why = notIntact(report)
+      return why === undefined ? { outcome: 'agree' } : { outcome: 'disagree', why }
     }
     case 'passed':
       return { outcome: report.indication === 'TOTAL_PASSED' ? 'agree' : 'disagree' }
@@ -215,7 +177,8 @@ async function runEntry(entry: Entry, work: string): Promise<Result> {
     }
     const verdict = `${report.indication}${report.subIndication ? `/${report.subIndication}` : ''}`
     const { outcome, why } = judge(entry, report)
-    return done(outcome, verdict, why ?? firstProblem(report))
+    const problem = firstProblem(report)
+    return done(outcome, verdict, why ?? (problem === undefined ? undefined : describeCheck(problem)))
   } catch (err) {
     return done('error', 'crash', (err as Error).stack?.split('\n').slice(0, 3).join(' | ') ?? String(err))
   } finally {
