@@ -17,6 +17,7 @@ import { hashFile } from '../signer/hash-file.js'
 import type { DigestAlgorithm } from '../types.js'
 import { readTlv, type Tlv } from '../x509/der.js'
 import { cannotRead } from '../read-file.js'
+import type { SignedContent } from '../validation/signed-content.js'
 
 /** Where an enveloped content lies: a byte range of a file, or bytes in memory (a small BER .p7m). */
 export type EnvelopedContent = { readonly path: string; readonly start?: number; readonly end?: number } | { readonly bytes: Uint8Array }
@@ -79,6 +80,30 @@ export async function hashEnvelopedContent(content: EnvelopedContent, hash: Dige
   if ('bytes' in content) return new Uint8Array(createHash(nodeHashName(hash)).update(content.bytes).digest())
   const { path, start, end } = content
   return hashFile(path, hash, start === undefined || end === undefined ? {} : { range: { start, end } })
+}
+
+/**
+ * The enveloped content as chunks, read from the file each time (1 MiB at a time), for the verifier to hash with
+ * whatever algorithms the signers use.
+ */
+export function envelopedContentSource(content: EnvelopedContent): SignedContent {
+  if ('bytes' in content) return () => [content.bytes]
+  const { path, start, end } = content
+  return () => fileChunks(path, start === undefined || end === undefined ? undefined : { start, end })
+}
+
+/** A file's bytes (or a range of them, `end` exclusive) as chunks; `FILE_NOT_FOUND` when it cannot be read. */
+export async function* fileChunks(path: string, range?: { readonly start: number; readonly end: number }): AsyncGenerator<Uint8Array> {
+  if (range !== undefined && range.end <= range.start) return
+  try {
+    const stream = createReadStream(path, {
+      highWaterMark: 1024 * 1024,
+      ...(range === undefined ? {} : { start: range.start, end: range.end - 1 }),
+    })
+    for await (const chunk of stream) yield chunk as Buffer
+  } catch (cause) {
+    throw cannotRead(path, cause)
+  }
 }
 
 /**

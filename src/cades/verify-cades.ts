@@ -5,15 +5,14 @@
  * @packageDocumentation
  */
 
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { commitmentTypeName } from '../commitment.js'
 import type { CmsSignaturePolicy } from '../cms/parse.js'
 import { CMS_OIDS } from '../cms/oids.js'
-import { judgeCmsSigners, type JudgeCmsOptions, type JudgedSigner } from '../validation/judge-cms.js'
+import { judgeCmsSigners, type JudgeCmsOptions, type JudgedSigner, type SignedContent } from '../validation/judge-cms.js'
 import type { CertificateReport } from '../policy/check-certificate.js'
 import { decide, verdictCheck, type Check, type Verdict } from '../verdicts.js'
-import { hashFile } from '../signer/hash-file.js'
-import { hashEnvelopedContent, readEnvelopedFile } from './enveloped.js'
+import { envelopedContentSource, fileChunks, readEnvelopedFile } from './enveloped.js'
 
 /** The verdict on one SignerInfo (a signer or a counter-signer). */
 export type CadesSignatureReport = Verdict & CadesSignatureFacts
@@ -29,8 +28,10 @@ export interface CadesSignatureFacts {
   readonly level: 'B-B' | 'B-T' | 'B-LT'
   /** CAdES-EPES: the policy named, its hash algorithm and base64 hash; or `implied`. */
   readonly policy?: { readonly oid: string; readonly hashAlgorithm: string; readonly hash: string; readonly uri?: string } | 'implied'
-  /** The commitment type's name (`approval`, `origin`…) or OID when it is none of ETSI's. */
+  /** The first commitment type's name (`approval`, `origin`…) or OID when it is none of ETSI's. */
   readonly commitmentType?: string
+  /** Every commitment type indicated, named the same way, when there are several. */
+  readonly commitmentTypes?: readonly string[]
   readonly checks: readonly Check[]
   readonly certificate?: CertificateReport
   /** Counter-signatures on this signature (RFC 5652 §11.4), each judged the same way. */
@@ -44,7 +45,7 @@ export type CadesVerificationReport = Verdict & CadesFileFacts
 export interface CadesFileFacts {
   /** The .p7s or .p7m. */
   readonly file?: string
-  /** The signed file; for a .p7m, "(enveloped)". */
+  /** The signed file; for a .p7m, "(enveloped)"; "(content not found)" for a detached one with no content. */
   readonly content: string
   readonly kind: 'cades'
   readonly packaging: 'detached' | 'enveloping'
@@ -55,7 +56,7 @@ export interface CadesFileFacts {
 }
 
 /** Options of {@link verifyCadesFile} and {@link verifyCades}. */
-export type VerifyCadesOptions = Omit<JudgeCmsOptions, 'what' | 'essRequired' | 'digestOf' | 'claimedTime'> & { readonly file?: string }
+export type VerifyCadesOptions = Omit<JudgeCmsOptions, 'what' | 'essRequired' | 'content' | 'claimedTime'> & { readonly file?: string }
 
 /**
  * Verifies `p7s` (DER) as a detached signature of the file at `contentPath`, hashing the file while reading it.
@@ -70,13 +71,16 @@ export async function verifyCadesFile(
   contentPath: string,
   options: VerifyCadesOptions = {},
 ): Promise<CadesVerificationReport> {
-  const judged = await judge(p7s, options.file ?? 'the .p7s', (hash) => hashFile(contentPath, hash), options)
+  const judged = await judge(p7s, options.file ?? 'the .p7s', () => fileChunks(contentPath), options)
   return report(options.file, contentPath, 'detached', judged)
 }
 
 /**
  * Verifies a CAdES file: enveloping (`.p7m`, the content inside, streamed from the file) or detached (the content
- * is `content`, else the file named like the signature without `.p7s`).
+ * is `content`, else the file named like the signature without its `.p7s`, `.p7m`, `.pkcs7`, `.p7`, `.sig` or
+ * `.cms` extension). A detached signature whose content is in neither place is judged all the same, and its
+ * signatures are INDETERMINATE (SIGNED_DATA_NOT_FOUND): the signature values can be checked, what they sign
+ * cannot.
  *
  * @example
  * ```ts
@@ -91,20 +95,37 @@ export async function verifyCades(
   const enveloped = await readEnvelopedFile(path)
   const file = options.file ?? path
   if (enveloped === undefined) {
-    return verifyCadesFile(await readFile(path), options.content ?? path.replace(/\.p7s$/i, ''), { ...options, file })
+    const contentPath = options.content ?? (await contentBeside(path))
+    if (contentPath !== undefined) return verifyCadesFile(await readFile(path), contentPath, { ...options, file })
+    const judged = await judge(await readFile(path), file, undefined, options)
+    return report(file, '(content not found)', 'detached', judged)
   }
-  const judged = await judge(enveloped.detached, file, (hash) => hashEnvelopedContent(enveloped.content, hash), options)
+  const judged = await judge(enveloped.detached, file, envelopedContentSource(enveloped.content), options)
   return { ...report(file, '(enveloped)', 'enveloping', judged), contentLength: enveloped.contentLength }
+}
+
+// The extensions a detached CMS signature is named with, after the name of the file it signs.
+const SIGNATURE_EXTENSIONS = /\.(p7s|p7m|pkcs7|p7|sig|cms)$/i
+
+/** The file a detached signature at `path` signs when it lies beside it, named without the signature extension. */
+async function contentBeside(path: string): Promise<string | undefined> {
+  const candidate = path.replace(SIGNATURE_EXTENSIONS, '')
+  if (candidate === path) return undefined
+  try {
+    return (await stat(candidate)).isFile() ? candidate : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** Every SignerInfo judged as CAdES baseline wants it (ESS signing-certificate-v2 required). */
 function judge(
   der: Uint8Array,
   what: string,
-  digestOf: JudgeCmsOptions['digestOf'],
+  content: SignedContent | undefined,
   options: VerifyCadesOptions,
 ): ReturnType<typeof judgeCmsSigners> {
-  return judgeCmsSigners(der, { ...options, what, essRequired: true, digestOf })
+  return judgeCmsSigners(der, { ...options, what, essRequired: true, content })
 }
 
 function report(
@@ -137,13 +158,17 @@ function signatureReport(judged: JudgedSigner, lt: boolean): CadesSignatureRepor
     timestamp: judged.provenAt?.toISOString(),
     level: timestamped ? (lt ? 'B-LT' : 'B-T') : 'B-B',
     ...(attributes?.signaturePolicy === undefined ? {} : { policy: policyReport(attributes.signaturePolicy) }),
-    ...(attributes?.commitmentType === undefined
-      ? {}
-      : { commitmentType: commitmentTypeName(attributes.commitmentType) ?? attributes.commitmentType }),
+    ...commitmentReport(attributes?.commitmentTypes ?? []),
     checks: judged.checks,
     certificate: judged.certificateReport,
     counterSignatures: judged.counterSignatures.map((counter) => signatureReport(counter, lt)),
   }
+}
+
+function commitmentReport(oids: readonly string[]): Pick<CadesSignatureFacts, 'commitmentType' | 'commitmentTypes'> {
+  const names = oids.map((oid) => commitmentTypeName(oid) ?? oid)
+  if (names[0] === undefined) return {}
+  return names.length === 1 ? { commitmentType: names[0] } : { commitmentType: names[0], commitmentTypes: names }
 }
 
 function policyReport(policy: CmsSignaturePolicy): CadesSignatureReport['policy'] {

@@ -6,9 +6,10 @@
  */
 
 export { CMS_OIDS } from './oids.js'
-export type { CmsSignatureAlgorithm } from './algorithms.js'
+export type { CmsSignatureAlgorithm } from './read-algorithm.js'
+export { cmsDigestFromOid, createDigest, type CmsDigestAlgorithm } from './digests.js'
 export { signedAttributes, type SignedAttributesOptions, type SignaturePolicyReference } from './signed-attributes.js'
-export type { EssCertIdV2 } from './signing-certificate.js'
+export type { EssCertId } from './signing-certificate.js'
 export { signCms, signSignerInfo, type SignCmsOptions, type SignedCms, type SignedSignerInfo, type UnsignedAttribute } from './sign.js'
 export { joinSignedData, mergeSignedData, ocspRevocationChoice, signedDataFrame, type SignedDataParts } from './signed-data.js'
 export { addUnsignedAttribute, withUnsignedAttribute } from './unsigned-attribute.js'

@@ -6,7 +6,7 @@ import { digest } from '../signer/digest-info.js'
 import { createTestPki, type TestPki } from '../testing/pki.js'
 import { CMS_OIDS } from './oids.js'
 import { signedAttributes } from './signed-attributes.js'
-import { decodeSigningCertificateV2 } from './signing-certificate.js'
+import { decodeSigningCertificate } from './signing-certificate.js'
 
 let pki: TestPki
 
@@ -66,7 +66,7 @@ describe('signedAttributes', () => {
         .value[0] as asn1js.Sequence
       const first = essCertId.valueBlock.value[0]
       expect(first instanceof asn1js.OctetString).toBe(hash === 'SHA-256')
-      const decoded = decodeSigningCertificateV2(value)
+      const decoded = decodeSigningCertificate(value, 2)
       expect(decoded.hash).toBe(hash)
       expect(decoded.certHash).toEqual(digest(hash, certificate))
     }
@@ -76,7 +76,7 @@ describe('signedAttributes', () => {
     const certificate = pki.leaf('signature-rsa2048').certificate
     const der = signedAttributes({ contentDigest: new Uint8Array(32), hash: 'SHA-256', certificate })
     const value = attributesOf(der).find((attribute) => attribute.oid === CMS_OIDS.signingCertificateV2)?.value ?? new Uint8Array()
-    const { issuerSerial } = decodeSigningCertificateV2(value)
+    const { issuerSerial } = decodeSigningCertificate(value, 2)
     const x509 = new X509Certificate(certificate)
     expect(
       Buffer.from(issuerSerial?.serialNumber ?? [])

@@ -1,19 +1,22 @@
-import * as asn1js from 'asn1js'
 import { SceauError } from '../errors.js'
 import { digest } from '../signer/digest-info.js'
 import type { DigestAlgorithm } from '../types.js'
-import { readChildren, readTlv, type Tlv } from '../x509/der.js'
-import { digestFromOid, digestOid } from './algorithms.js'
+import { digestOid } from './algorithms.js'
+import { berAlgorithm, berChildren, berOctets, isTag, readBer, toDer, UNIVERSAL, type BerElement } from './ber.js'
 import { issuerAndSerialOf } from './certificate-fields.js'
+import { cmsDigestFromOid, type CmsDigestAlgorithm } from './digests.js'
 import { oid, TAG, tlv } from './der-encode.js'
 
-// The signing-certificate-v2 attribute (RFC 5035 §3): it binds the signer's certificate into what is signed, so
-// that a certificate for the same key, reissued by another CA, cannot be substituted (ETSI EN 319 122-1 §5.2.2).
+// The signing-certificate attributes (RFC 2634 §5.4 with SHA-1, RFC 5035 §3 with any hash): they bind the signer's
+// certificate into what is signed, so that a certificate for the same key, reissued by another CA, cannot be
+// substituted (ETSI EN 319 122-1 §5.2.2). sceau writes v2 only; it reads both, as DSS and pyHanko do.
 
-/** What an ESSCertIDv2 says about the signing certificate. */
-export interface EssCertIdV2 {
+/** What an ESSCertID (signing-certificate, RFC 2634 §5.4) or ESSCertIDv2 (signing-certificate-v2) says. */
+export interface EssCertId {
+  /** 1: signing-certificate, whose certHash is SHA-1; 2: signing-certificate-v2. */
+  readonly version: 1 | 2
   /** The hash of `certHash`: a sceau name when known, otherwise the OID as written. */
-  readonly hash: DigestAlgorithm | (string & {})
+  readonly hash: CmsDigestAlgorithm | (string & {})
   /** The hash of the certificate's DER. */
   readonly certHash: Uint8Array
   /** The issuer's names (DER Name of each directoryName) and the serial number, when present. */
@@ -40,48 +43,42 @@ export function encodeIssuerSerial(certificate: Uint8Array): Uint8Array {
 }
 
 /**
- * Reads the first ESSCertIDv2 of a SigningCertificateV2 value: by RFC 5035 §3 it is the signer's certificate;
- * the others may only restrict the path. Throws `INPUT_MALFORMED` on a value that is not DER SigningCertificateV2.
+ * Reads the first ESSCertID of a SigningCertificate (`version` 1) or SigningCertificateV2 (`version` 2) value: by
+ * RFC 2634 §5.4 and RFC 5035 §3 it is the signer's certificate; the others may only restrict the path. Throws
+ * `INPUT_MALFORMED` on a value that is neither.
  */
-export function decodeSigningCertificateV2(value: Uint8Array): EssCertIdV2 {
+export function decodeSigningCertificate(value: Uint8Array, version: 1 | 2): EssCertId {
+  const what = version === 1 ? 'signing-certificate' : 'signing-certificate-v2'
   const fail = (why: string): never => {
-    throw new SceauError('INPUT_MALFORMED', `signing-certificate-v2: ${why}`)
+    throw new SceauError('INPUT_MALFORMED', `${what}: ${why}`)
   }
-  const top = constructed(value, readTlv(value, 0), TAG.sequence) ?? fail('not a SEQUENCE')
-  const certs = constructed(value, top[0], TAG.sequence) ?? fail('certs is not a SEQUENCE')
-  const first = constructed(value, certs[0], TAG.sequence) ?? fail('no ESSCertIDv2')
+  const sequence = (element: BerElement | undefined, name: string): BerElement[] =>
+    isTag(element, 0, UNIVERSAL.sequence) ? berChildren(value, element, what) : fail(`${name} is not a SEQUENCE`)
+  const [certs] = sequence(readBer(value, 0, value.length, what), what)
+  const [first] = sequence(certs, 'certs')
+  const fields = sequence(first, 'ESSCertID')
   let index = 0
-  let hash: string = 'SHA-256'
-  if (first[0]?.tag === TAG.sequence) {
-    const algorithm = first[0]
-    const oidTlv = readTlv(value, algorithm.contentStart, algorithm.end)
-    if (oidTlv?.tag !== TAG.oid) fail('hashAlgorithm has no OID')
-    const parsed = asn1js.fromBER(value.slice(oidTlv?.start, oidTlv?.end))
-    if (parsed.offset === -1 || !(parsed.result instanceof asn1js.ObjectIdentifier)) fail('bad hashAlgorithm OID')
-    const dotted = (parsed.result as asn1js.ObjectIdentifier).getValue()
-    hash = digestFromOid(dotted) ?? dotted
+  // ESSCertIDv2's hashAlgorithm is DEFAULT SHA-256 (RFC 5035 §4); ESSCertID's hash is always SHA-1.
+  let hash: string = version === 1 ? 'SHA-1' : 'SHA-256'
+  if (version === 2 && isTag(fields[0], 0, UNIVERSAL.sequence)) {
+    const algorithm = berAlgorithm(value, fields[0], 'hashAlgorithm')
+    hash = cmsDigestFromOid(algorithm.oid, algorithm.parameters) ?? algorithm.oid
     index = 1
   }
-  const certHash = first[index]
-  if (certHash?.tag !== TAG.octetString) fail('certHash is not an OCTET STRING')
-  const issuerSerialTlv = first[index + 1]
-  const result: EssCertIdV2 = { hash, certHash: value.slice(certHash?.contentStart, certHash?.end) }
-  if (issuerSerialTlv === undefined) return result
-  const issuerSerial = constructed(value, issuerSerialTlv, TAG.sequence) ?? fail('issuerSerial is not a SEQUENCE')
-  const names = constructed(value, issuerSerial[0], TAG.sequence) ?? fail('issuer is not GeneralNames')
-  const serial = issuerSerial[1]
-  if (serial?.tag !== TAG.integer) fail('serialNumber is not an INTEGER')
-  const issuerNames = names
-    .filter((name) => name.tag === TAG.context4)
+  const certHash = fields[index]
+  if (!isTag(certHash, 0, UNIVERSAL.octetString)) return fail('certHash is not an OCTET STRING')
+  const result: EssCertId = { version, hash, certHash: new Uint8Array(berOctets(value, certHash, 'certHash')) }
+  const issuerSerialElement = fields[index + 1]
+  if (issuerSerialElement === undefined) return result
+  const [names, serial] = sequence(issuerSerialElement, 'issuerSerial')
+  if (!isTag(serial, 0, UNIVERSAL.integer)) return fail('serialNumber is not an INTEGER')
+  const issuerNames = sequence(names, 'issuer GeneralNames')
+    .filter((name) => isTag(name, 2, 4))
     .map((name) => {
-      const inner = readTlv(value, name.contentStart, name.end)
-      if (inner?.tag !== TAG.sequence || inner.end !== name.end) return fail('directoryName is not a Name')
-      return value.slice(inner.start, inner.end)
+      // directoryName [4] is EXPLICIT (Name is a CHOICE): the Name SEQUENCE is inside it.
+      const [inner, extra] = berChildren(value, name, what)
+      if (!isTag(inner, 0, UNIVERSAL.sequence) || extra !== undefined) return fail('directoryName is not a Name')
+      return toDer(value, inner)
     })
-  return { ...result, issuerSerial: { issuerNames, serialNumber: value.slice(serial?.start, serial?.end) } }
-}
-
-function constructed(bytes: Uint8Array, element: Tlv | undefined, tag: number): Tlv[] | undefined {
-  if (element?.tag !== tag) return undefined
-  return readChildren(bytes, element)
+  return { ...result, issuerSerial: { issuerNames, serialNumber: toDer(value, serial) } }
 }

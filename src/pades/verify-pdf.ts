@@ -5,8 +5,6 @@
  * @packageDocumentation
  */
 
-import { createHash } from 'node:crypto'
-import { nodeHashName } from '../signer/algorithms.js'
 import { SceauError } from '../errors.js'
 import type { CertificateReport, CheckCertificateOptions } from '../policy/check-certificate.js'
 import type { ProfileName } from '../policy/profiles.js'
@@ -193,11 +191,7 @@ async function verifyField(
     what: '/Contents',
     essRequired: subFilter !== 'adbe.pkcs7.detached',
     claimedTime: pdfDateToIso(base.signingTime),
-    digestOf: (hash) =>
-      createHash(nodeHashName(hash))
-        .update(bytes.subarray(a, a + b))
-        .update(bytes.subarray(c, end))
-        .digest(),
+    content: () => [bytes.subarray(a, a + b), bytes.subarray(c, end)],
   })
   checks.push(...judged.checks)
   const { signer, certificateReport, provenAt } = judged

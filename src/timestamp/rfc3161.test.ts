@@ -130,7 +130,7 @@ describe('requestTimestamp', () => {
     const stamp = await requestTimestamp((await tsa('ok', 'sha1')).url, { data })
     const token = parseCms(stamp.token)
     expect(token.signer.signedAttributes.map((attribute) => attribute.oid)).toContain(CMS_OIDS.signingCertificate)
-    expect(token.signer.attributes.signingCertificateV2).toBeUndefined()
+    expect(token.signer.attributes.signingCertificates.map((reference) => reference.version)).toEqual([1])
     expect(verifyTimestampToken(stamp.token, data).find((check) => check.id === 'signing-certificate')).toMatchObject({
       status: 'pass',
       reason: expect.stringContaining('SHA-1') as unknown,

@@ -5,13 +5,15 @@
  * @packageDocumentation
  */
 
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
 import { equalBytes } from '../bytes.js'
-import { digestFromOid, digestOid } from '../cms/algorithms.js'
+import { digestOid } from '../cms/algorithms.js'
+import { berChildren, berOctets, isTag, readBer, UNIVERSAL, type BerElement } from '../cms/ber.js'
+import { cmsDigest, cmsDigestFromOid, isCmsDigestAlgorithm, type CmsDigestAlgorithm } from '../cms/digests.js'
 import type { Check } from '../verdicts.js'
-import { CMS_OIDS, parseCms, verifyCms, type CmsCheck, type CmsVerification, type ParsedCms } from '../cms/index.js'
+import { parseCms, verifySignerInfo, type CmsCheck, type CmsVerification, type ParsedCms } from '../cms/index.js'
 import { SceauError } from '../errors.js'
 import { postDer, type PostDerOptions } from '../policy/http-fetch.js'
 import { digest } from '../signer/digest-info.js'
@@ -41,7 +43,7 @@ export interface TimestampInfo {
   /** The time the authority vouches for. */
   readonly genTime: Date
   /** What was stamped: a hash and its value. `hash` is the OID when sceau does not compute that hash. */
-  readonly messageImprint: { readonly hash: DigestAlgorithm | (string & {}); readonly digest: Uint8Array }
+  readonly messageImprint: { readonly hash: CmsDigestAlgorithm | (string & {}); readonly digest: Uint8Array }
   /** The certificate that signed the token, when the token carries it. */
   readonly tsaCertificate?: Uint8Array
   /** The token's serial number, lower-case hex. */
@@ -58,7 +60,7 @@ export interface Timestamp extends Omit<TimestampInfo, 'messageImprint'> {
 
 /** The checks {@link verifyTimestampToken} makes. */
 export type TimestampCheckId =
-  'message-imprint' | 'content-type' | 'message-digest' | 'signature' | 'signing-certificate' | 'tsa-certificate'
+  'message-imprint' | 'content-type' | 'message-digest' | 'signature' | 'signed-attributes-der' | 'signing-certificate' | 'tsa-certificate'
 
 /** One check's verdict, in the EN 319 102-1 vocabulary. */
 export type TimestampCheck = Check & { readonly id: TimestampCheckId }
@@ -113,6 +115,29 @@ export async function requestTimestamp(url: string, options: RequestTimestampOpt
 }
 
 /**
+ * The TimeStampToken an attribute value holds. RFC 3161 appendix A makes the value the token itself (a
+ * ContentInfo); some signers wrapped its DER in an OCTET STRING, which DSS reads too (its CAdESDEREncodedTst tests):
+ * `wrapped` says so, for a verifier to report.
+ *
+ * @example
+ * ```ts
+ * const { token, wrapped } = timestampTokenOf(attribute.values[0])
+ * ```
+ */
+export function timestampTokenOf(value: Uint8Array): { readonly token: Uint8Array; readonly wrapped: boolean } {
+  try {
+    const outer = readBer(value, 0, value.length, 'time-stamp token')
+    if (isTag(outer, 0, UNIVERSAL.octetString) && outer.end === value.length) {
+      const inner = berOctets(value, outer, 'time-stamp token')
+      if (isTag(readBer(inner, 0, inner.length, 'time-stamp token'), 0, UNIVERSAL.sequence)) return { token: inner, wrapped: true }
+    }
+  } catch {
+    // Not BER at all: the token reader says why.
+  }
+  return { token: value, wrapped: false }
+}
+
+/**
  * Reads a time-stamp token (a DER ContentInfo whose SignedData encapsulates a TSTInfo) without checking it.
  *
  * @throws SceauError `INPUT_MALFORMED` when the bytes are not a time-stamp token.
@@ -148,27 +173,19 @@ export function verifyTimestampToken(token: Uint8Array, data: Uint8Array): Times
 
 function checksOf({ info, verification }: Inspected, data: Uint8Array): TimestampCheck[] {
   const { cms } = verification
-  // verifyCms judges a signature over a document (content type id-data, ESS v2 required); a token differs on both.
-  const cmsCheck = (id: CmsCheck['id']): CmsCheck | undefined => verification.checks.find((check) => check.id === id)
-  const checks: TimestampCheck[] = [
+  // The CMS checks of the token's SignerInfo; its content type is checked here, as id-ct-TSTInfo.
+  const cmsChecks = (ids: readonly CmsCheck['id'][]): TimestampCheck[] =>
+    verification.checks.filter((check): check is CmsCheck & TimestampCheck => ids.includes(check.id))
+  return [
     checkImprint(info, data),
     cms.signer.attributes.contentType === TST_INFO_OID
       ? { id: 'content-type', status: 'pass', reason: 'the content type is id-ct-TSTInfo' }
       : { id: 'content-type', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: 'the content-type attribute is not id-ct-TSTInfo' },
-    ...(['message-digest', 'signature'] as const).flatMap((id) => {
-      const check = cmsCheck(id)
-      return check === undefined ? [] : [{ ...check, id }]
-    }),
+    // RFC 3161 §2.4.1 names the signer with ESS signing-certificate (SHA-1) or, per RFC 5816, signing-certificate-v2:
+    // the CMS layer accepts either.
+    ...cmsChecks(['message-digest', 'signature', 'signed-attributes-der', 'signing-certificate']),
+    checkTsaCertificate(verification.signerCertificate),
   ]
-  const essV1 = cms.signer.signedAttributes.find((attribute) => attribute.oid === CMS_OIDS.signingCertificate)?.values[0]
-  const essV2 = cmsCheck('signing-certificate-v2')
-  if (cms.signer.attributes.signingCertificateV2 === undefined && essV1 !== undefined) {
-    checks.push(checkSigningCertificateV1(essV1, verification.signerCertificate))
-  } else if (essV2 !== undefined) {
-    checks.push({ ...essV2, id: 'signing-certificate' })
-  }
-  checks.push(checkTsaCertificate(verification.signerCertificate))
-  return checks
 }
 
 interface Inspected {
@@ -178,7 +195,8 @@ interface Inspected {
   readonly verification: CmsVerification
 }
 
-function inspect(token: Uint8Array, fail: (why: string, cause?: unknown) => never): Inspected {
+function inspect(value: Uint8Array, fail: (why: string, cause?: unknown) => never): Inspected {
+  const { token } = timestampTokenOf(value)
   let cms: ParsedCms
   try {
     cms = parseCms(token)
@@ -193,14 +211,15 @@ function inspect(token: Uint8Array, fail: (why: string, cause?: unknown) => neve
   } catch (err) {
     return fail('the TSTInfo does not decode', err)
   }
-  const verification = verifyCms(token, { content: cms.content })
-  const hashOid = tstInfo.messageImprint.hashAlgorithm.algorithmId
+  const verification = { ...verifySignerInfo(cms, cms.signer, { content: cms.content }), cms }
+  const { algorithmId: hashOid, algorithmParams } = tstInfo.messageImprint.hashAlgorithm
+  const hashParameters = algorithmParams instanceof asn1js.BaseBlock ? new Uint8Array(algorithmParams.toBER()) : undefined
   const tsaCertificate = verification.signerCertificate
   return {
     info: {
       genTime: tstInfo.genTime,
       messageImprint: {
-        hash: digestFromOid(hashOid) ?? hashOid,
+        hash: cmsDigestFromOid(hashOid, hashParameters) ?? hashOid,
         digest: new Uint8Array(tstInfo.messageImprint.hashedMessage.valueBlock.valueHexView),
       },
       ...(tsaCertificate === undefined ? {} : { tsaCertificate }),
@@ -215,15 +234,15 @@ function inspect(token: Uint8Array, fail: (why: string, cause?: unknown) => neve
 function checkImprint(info: TimestampInfo, data: Uint8Array): TimestampCheck {
   const id = 'message-imprint'
   const { digest: stamped } = info.messageImprint
-  const hash = asDigest(info.messageImprint.hash)
-  if (hash === undefined)
+  const hash = info.messageImprint.hash
+  if (!isCmsDigestAlgorithm(hash))
     return {
       id,
       status: 'indeterminate',
       subIndication: 'CRYPTO_CONSTRAINTS_FAILURE',
       reason: `imprint hash ${info.messageImprint.hash} is not supported`,
     }
-  return equalBytes(digest(hash, data), stamped)
+  return equalBytes(cmsDigest(hash, data), stamped)
     ? { id, status: 'pass', reason: `the ${hash} message imprint matches the data` }
     : { id, status: 'fail', subIndication: 'HASH_FAILURE', reason: `the ${hash} message imprint differs from the hash of the data` }
 }
@@ -264,40 +283,6 @@ function checkTsaCertificate(certificate: Uint8Array | undefined): TimestampChec
   return { id, status: 'pass', reason: 'the TSA certificate has the critical id-kp-timeStamping usage' }
 }
 
-function asDigest(name: string): DigestAlgorithm | undefined {
-  return name === 'SHA-256' || name === 'SHA-384' || name === 'SHA-512' ? name : undefined
-}
-
-/**
- * RFC 3161 §2.4.1 names the signer with ESS signing-certificate, whose certHash is SHA-1, and many TSAs still
- * write only that. SHA-1 here binds a certificate the signature already verified with, so a collision buys
- * nothing: accepting it keeps those TSAs usable.
- */
-function checkSigningCertificateV1(value: Uint8Array, certificate: Uint8Array | undefined): TimestampCheck {
-  const id = 'signing-certificate'
-  if (certificate === undefined)
-    return {
-      id,
-      status: 'indeterminate',
-      subIndication: 'NO_SIGNING_CERTIFICATE_FOUND',
-      reason: 'the signer certificate is not in the token',
-    }
-  const parsed = asn1js.fromBER(value)
-  const certs = parsed.result instanceof asn1js.Sequence ? parsed.result.valueBlock.value[0] : undefined
-  const first = certs instanceof asn1js.Sequence ? certs.valueBlock.value[0] : undefined
-  const certHash = first instanceof asn1js.Sequence ? first.valueBlock.value[0] : undefined
-  if (!(certHash instanceof asn1js.OctetString))
-    return { id, status: 'fail', subIndication: 'FORMAT_FAILURE', reason: 'the signing-certificate attribute does not decode' }
-  return equalBytes(new Uint8Array(certHash.valueBlock.valueHexView), createHash('sha1').update(certificate).digest())
-    ? { id, status: 'pass', reason: 'the SHA-1 certHash of signing-certificate matches the signer certificate' }
-    : {
-        id,
-        status: 'indeterminate',
-        subIndication: 'NO_SIGNING_CERTIFICATE_FOUND',
-        reason: 'the SHA-1 certHash of signing-certificate does not match the signer certificate',
-      }
-}
-
 /** TimeStampReq (RFC 3161 §2.4.1): v1, the imprint, no policy, the nonce, certReq TRUE so that the token names its signer. */
 function timeStampReq(hash: DigestAlgorithm, imprint: Uint8Array, nonce: bigint): Uint8Array {
   return new Uint8Array(
@@ -317,23 +302,38 @@ function timeStampReq(hash: DigestAlgorithm, imprint: Uint8Array, nonce: bigint)
   )
 }
 
-/** The token of a TimeStampResp (RFC 3161 §2.4.2), as its bytes were sent; a refusal fails with its status and text. */
+/**
+ * The token of a TimeStampResp (RFC 3161 §2.4.2), as its bytes were sent; a refusal fails with its status and text.
+ * Walked with the CMS reader, so that a token carrying much validation data is not decoded node by node.
+ */
 function tokenOf(answer: Uint8Array, fail: (why: string) => never): Uint8Array {
-  const parsed = asn1js.fromBER(answer)
-  if (parsed.offset === -1 || parsed.offset !== answer.length || !(parsed.result instanceof asn1js.Sequence)) {
+  let response: BerElement
+  let parts: BerElement[]
+  try {
+    response = readBer(answer, 0, answer.length, 'TimeStampResp')
+    parts = berChildren(answer, response, 'TimeStampResp')
+  } catch {
     return fail('the answer is not a TimeStampResp')
   }
-  const [statusInfo, token] = parsed.result.valueBlock.value
-  if (!(statusInfo instanceof asn1js.Sequence)) return fail('the answer has no PKIStatusInfo')
-  const [status, statusString] = statusInfo.valueBlock.value
-  if (!(status instanceof asn1js.Integer)) return fail('the PKIStatus is not an INTEGER')
-  const code = status.valueBlock.valueDec
+  if (response.end !== answer.length || !isTag(response, 0, UNIVERSAL.sequence)) return fail('the answer is not a TimeStampResp')
+  const [statusInfo, token] = parts
+  if (!isTag(statusInfo, 0, UNIVERSAL.sequence)) return fail('the answer has no PKIStatusInfo')
+  const [status, statusString] = berChildren(answer, statusInfo, 'PKIStatusInfo')
+  if (!isTag(status, 0, UNIVERSAL.integer) || status.contentEnd - status.contentStart !== 1)
+    return fail('the PKIStatus is not a small INTEGER')
+  const code = answer[status.contentStart] ?? -1
   if (code !== 0 && code !== 1) {
-    const text = statusString instanceof asn1js.Sequence ? statusString.valueBlock.value.map(freeText).join(' ') : ''
+    // PKIFreeText is a SEQUENCE OF UTF8String (tag 12).
+    const text = isTag(statusString, 0, UNIVERSAL.sequence)
+      ? berChildren(answer, statusString, 'PKIFreeText')
+          .filter((line) => isTag(line, 0, 12))
+          .map((line) => new TextDecoder().decode(berOctets(answer, line, 'PKIFreeText')))
+          .join(' ')
+      : ''
     return fail(`status ${code} (${STATUS_NAMES[code] ?? 'unknown'})${text === '' ? '' : `: ${text}`}`)
   }
   if (token === undefined) return fail(`status ${code} but no token`)
-  return new Uint8Array(token.valueBeforeDecodeView)
+  return answer.slice(token.start, token.end)
 }
 
 const STATUS_NAMES: Record<number, string> = {
@@ -341,8 +341,4 @@ const STATUS_NAMES: Record<number, string> = {
   3: 'waiting',
   4: 'revocationWarning',
   5: 'revocationNotification',
-}
-
-function freeText(element: asn1js.AsnType): string {
-  return element instanceof asn1js.Utf8String ? element.valueBlock.value : ''
 }

@@ -4,7 +4,7 @@
 import { CMS_OIDS } from '../cms/oids.js'
 import { parseCms, type CmsSignerInfo, type ParsedCms } from '../cms/parse.js'
 import { findSignerCertificate } from '../cms/verify.js'
-import { readTimestampToken } from './rfc3161.js'
+import { readTimestampToken, timestampTokenOf } from './rfc3161.js'
 
 /** A certificate to validate, with the certificates found beside it to build its path. */
 export interface CertificateToValidate {
@@ -17,8 +17,11 @@ export function certificatesToValidate(cms: ParsedCms, signer: CmsSignerInfo): C
   const out: CertificateToValidate[] = []
   const certificate = findSignerCertificate(cms, signer)
   if (certificate !== undefined) out.push({ leaf: certificate, intermediates: cms.certificates })
-  const token = signer.unsignedAttributes.find((attribute) => attribute.oid === CMS_OIDS.signatureTimeStampToken)?.values[0]
-  if (token !== undefined) {
+  const tokens = signer.unsignedAttributes
+    .filter((attribute) => attribute.oid === CMS_OIDS.signatureTimeStampToken)
+    .flatMap((attribute) => attribute.values)
+  for (const value of tokens) {
+    const { token } = timestampTokenOf(value)
     const tsa = readTimestampToken(token).tsaCertificate
     if (tsa) out.push({ leaf: tsa, intermediates: parseCms(token).certificates })
   }
