@@ -245,6 +245,14 @@ describe('CMS made by openssl cms -sign, verified by openssl cms -verify, then b
     })
   })
 
+  it('tells an empty encapsulated content from none (a PDF signature must carry none)', () => {
+    const empty = join(dir, 'empty.txt')
+    writeFileSync(empty, '')
+    const enveloping = parseCms(opensslSign({ name: 'empty', enveloping: true }, empty, join(dir, 'empty-enveloping.der')))
+    expect(enveloping.content).toEqual(new Uint8Array(0))
+    expect(parseCms(opensslSign({ name: 'empty' }, empty, join(dir, 'empty-detached.der'))).content).toBeUndefined()
+  })
+
   it('reads a SignedData carrying a CRL of 20,000 entries made by openssl ca -gencrl, and verifies it', () => {
     const contentFile = join(dir, 'with-crl.txt')
     writeFileSync(contentFile, 'B-LT with a big CRL\n')

@@ -39,8 +39,7 @@ export interface JudgeCmsOptions extends Omit<CheckCertificateOptions, 'profile'
   /**
    * The signed content, read once for every digest the signers use. `undefined` when it could not be found (a
    * detached signature with no file beside it): signatures then cannot be checked against it (INDETERMINATE,
-   * SIGNED_DATA_NOT_FOUND), though everything else still is. The encapsulated content of the CMS, when it has one,
-   * is used instead.
+   * SIGNED_DATA_NOT_FOUND), though everything else still is, unless the CMS encapsulates its content.
    */
   readonly content: SignedContent | undefined
 }
@@ -121,7 +120,9 @@ export async function judgeCmsSigners(der: Uint8Array, options: JudgeCmsOptions)
 type Covered = (ReadContent & { readonly keptBytes: boolean }) | undefined
 
 async function readContent(cms: ParsedCms, content: SignedContent | undefined): Promise<Covered> {
-  const source = cms.content === undefined ? content : () => [cms.content as Uint8Array]
+  // The caller's content first: a PDF signature is over its byte ranges whatever eContent it may carry.
+  const encapsulated = cms.content
+  const source = content ?? (encapsulated === undefined ? undefined : () => [encapsulated])
   if (source === undefined) return undefined
   const hashes = cms.signers.map((signer) => signer.digestAlgorithm).filter(isCmsDigestAlgorithm)
   const keepBytes = cms.signers.some(signsContentItself)
