@@ -69,17 +69,36 @@ export function readChildren(bytes: Uint8Array, parent: Tlv): Tlv[] | undefined 
   return children
 }
 
+/** The elements of an X.509 certificate (RFC 5280 §4.1), each as found in the DER. */
+export interface CertificateFields {
+  readonly tbsCertificate: Tlv
+  readonly serialNumber: Tlv
+  /** The signature AlgorithmIdentifier inside tbsCertificate. */
+  readonly signature: Tlv
+  readonly issuer: Tlv
+  readonly validity: Tlv
+  readonly subject: Tlv
+  readonly subjectPublicKeyInfo: Tlv
+  /** The `[3] EXPLICIT Extensions` element, when present (its content is the SEQUENCE OF Extension). */
+  readonly extensions?: Tlv
+  /** The outer signatureAlgorithm. */
+  readonly signatureAlgorithm: Tlv
+  readonly signatureValue: Tlv
+}
+
 /**
- * The SubjectPublicKeyInfo element of a certificate, or undefined when `der` does not have the outline of an
- * X.509 certificate (SEQUENCE { tbsCertificate, signatureAlgorithm, BIT STRING } with nothing after it).
+ * The elements of a certificate, or undefined when `der` does not have the outline of an X.509 certificate
+ * (SEQUENCE { tbsCertificate, signatureAlgorithm, BIT STRING } with nothing after it, and a tbsCertificate whose
+ * fields have the tags RFC 5280 gives them). Only the outline is checked: what the elements hold is decoded by
+ * whoever reads them.
  *
  * @example
  * ```ts
- * const spki = certificateSpki(der)
- * if (spki !== undefined) console.log(der.subarray(spki.start, spki.end))
+ * const fields = certificateFields(der)
+ * if (fields !== undefined) console.log(der.subarray(fields.subject.start, fields.subject.end))
  * ```
  */
-export function certificateSpki(der: Uint8Array): Tlv | undefined {
+export function certificateFields(der: Uint8Array): CertificateFields | undefined {
   const certificate = readTlv(der, 0)
   if (certificate === undefined || certificate.tag !== 0x30 || certificate.end !== der.length) return undefined
   const parts = readChildren(der, certificate)
@@ -88,11 +107,123 @@ export function certificateSpki(der: Uint8Array): Tlv | undefined {
   const fields = readChildren(der, tbs)
   if (fields === undefined) return undefined
   // version is [0] EXPLICIT and DEFAULT v1, so it may be absent; then serial, signature, issuer, validity,
-  // subject, subjectPublicKeyInfo.
+  // subject, subjectPublicKeyInfo, and the optional [1] issuerUniqueID, [2] subjectUniqueID, [3] extensions.
   const skip = fields[0]?.tag === 0xa0 ? 1 : 0
   const expected = [0x02, 0x30, 0x30, 0x30, 0x30, 0x30]
   for (const [index, tag] of expected.entries()) {
     if (fields[skip + index]?.tag !== tag) return undefined
   }
-  return fields[skip + 5]
+  const rest = fields.slice(skip + 6)
+  let previous = 0
+  for (const field of rest) {
+    // 0x81/0xa1, 0x82/0xa2 (primitive or constructed unique identifiers), then 0xa3; in that order, once each.
+    const number = field.tag & 0x1f
+    if ((field.tag & 0xc0) !== 0x80 || number < 1 || number > 3 || number <= previous) return undefined
+    previous = number
+  }
+  const extensions = rest.find((field) => field.tag === 0xa3)
+  const [serialNumber, signatureField, issuer, validity, subject, subjectPublicKeyInfo] = fields.slice(skip, skip + 6) as [
+    Tlv,
+    Tlv,
+    Tlv,
+    Tlv,
+    Tlv,
+    Tlv,
+  ]
+  return {
+    tbsCertificate: tbs,
+    serialNumber,
+    signature: signatureField,
+    issuer,
+    validity,
+    subject,
+    subjectPublicKeyInfo,
+    ...(extensions === undefined ? {} : { extensions }),
+    signatureAlgorithm: algorithm,
+    signatureValue: signature,
+  }
+}
+
+/**
+ * The SubjectPublicKeyInfo element of a certificate, or undefined when `der` does not have the outline of an
+ * X.509 certificate (see {@link certificateFields}).
+ *
+ * @example
+ * ```ts
+ * const spki = certificateSpki(der)
+ * if (spki !== undefined) console.log(der.subarray(spki.start, spki.end))
+ * ```
+ */
+export function certificateSpki(der: Uint8Array): Tlv | undefined {
+  return certificateFields(der)?.subjectPublicKeyInfo
+}
+
+/**
+ * The dotted text of the OBJECT IDENTIFIER at `tlv`, or undefined when its content is not a valid encoding
+ * (X.690 §8.19: base-128 arcs, no leading 0x80 octet, the last octet of each arc without its top bit).
+ *
+ * @example
+ * ```ts
+ * oidText(Uint8Array.of(0x06, 0x03, 0x55, 0x1d, 0x15), readTlv(bytes, 0)!) // '2.5.29.21'
+ * ```
+ */
+export function oidText(bytes: Uint8Array, tlv: Tlv): string | undefined {
+  if (tlv.tag !== 0x06 || tlv.end === tlv.contentStart) return undefined
+  const arcs: number[] = []
+  let value = 0
+  let fresh = true
+  for (let offset = tlv.contentStart; offset < tlv.end; offset++) {
+    const octet = bytes[offset] ?? 0
+    if (fresh && octet === 0x80) return undefined
+    value = value * 128 + (octet & 0x7f)
+    if (value > Number.MAX_SAFE_INTEGER) return undefined
+    fresh = (octet & 0x80) === 0
+    if (fresh) {
+      arcs.push(value)
+      value = 0
+    }
+  }
+  if (!fresh) return undefined
+  const first = arcs[0] ?? 0
+  const head = first < 40 ? [0, first] : first < 80 ? [1, first - 40] : [2, first - 80]
+  return [...head, ...arcs.slice(1)].join('.')
+}
+
+/**
+ * The instant of a UTCTime or GeneralizedTime at `tlv`, in the forms RFC 5280 §4.1.2.5 allows (UTC, `Z`, whole
+ * seconds; a UTCTime year below 50 is 20YY), plus fractional seconds in a GeneralizedTime, which some CAs write
+ * in CRLs. Undefined for anything else.
+ *
+ * @example
+ * ```ts
+ * derTime(Buffer.from('170d3235303130323130303030305a', 'hex'), readTlv(...)!) // 2025-01-02T10:00:00.000Z
+ * ```
+ */
+export function derTime(bytes: Uint8Array, tlv: Tlv): Date | undefined {
+  if (tlv.end - tlv.contentStart > 32) return undefined
+  const text = String.fromCharCode(...bytes.subarray(tlv.contentStart, tlv.end))
+  const match =
+    tlv.tag === 0x17
+      ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text)
+      : tlv.tag === 0x18
+        ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d{1,9}))?Z$/.exec(text)
+        : null
+  if (match === null) return undefined
+  const [, yearText = '', month = '', day = '', hour = '', minute = '', second = '', fraction = ''] = match
+  let year = Number(yearText)
+  if (tlv.tag === 0x17) year += year < 50 ? 2000 : 1900
+  const time = Date.UTC(
+    year,
+    Number(month) - 1,
+    Number(day),
+    Number(hour),
+    Number(minute),
+    Number(second),
+    Number(`0.${fraction || '0'}`) * 1000,
+  )
+  const date = new Date(time)
+  // Date.UTC rolls 31 February over into March; a real time has its fields unchanged.
+  if (date.getUTCMonth() !== Number(month) - 1 || date.getUTCDate() !== Number(day) || date.getUTCHours() !== Number(hour)) return undefined
+  if (date.getUTCMinutes() !== Number(minute) || date.getUTCSeconds() !== Number(second)) return undefined
+  return date
 }
