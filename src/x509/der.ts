@@ -27,26 +27,45 @@ export interface Tlv {
  * ```
  */
 export function readTlv(bytes: Uint8Array, offset: number, limit = bytes.length): Tlv | undefined {
+  const into = { tag: 0, start: 0, contentStart: 0, end: 0 }
+  return readTlvInto(bytes, offset, limit, into) ? into : undefined
+}
+
+/**
+ * {@link readTlv} into an object the caller reuses, for walks over many elements (a CRL's hundreds of thousands of
+ * entries) that keep none of them: returns false, leaving `into` as it was, when the bytes at `offset` are not DER.
+ *
+ * @example
+ * ```ts
+ * const entry = { tag: 0, start: 0, contentStart: 0, end: 0 }
+ * for (let offset = list.contentStart; offset < list.end && readTlvInto(der, offset, list.end, entry); offset = entry.end) count++
+ * ```
+ */
+export function readTlvInto(bytes: Uint8Array, offset: number, limit: number, into: { -readonly [K in keyof Tlv]: Tlv[K] }): boolean {
   const tag = bytes[offset]
   const first = bytes[offset + 1]
-  if (tag === undefined || first === undefined || (tag & 0x1f) === 0x1f) return undefined
+  if (tag === undefined || first === undefined || (tag & 0x1f) === 0x1f) return false
   let length = first
   let contentStart = offset + 2
   if (first & 0x80) {
     const octets = first & 0x7f
     // 0x80 is BER's indefinite length; more than 4 length octets would describe more than 4 GiB.
-    if (octets === 0 || octets > 4) return undefined
+    if (octets === 0 || octets > 4) return false
     length = 0
     for (let i = 0; i < octets; i++) {
       const octet = bytes[contentStart + i]
-      if (octet === undefined) return undefined
+      if (octet === undefined) return false
       length = length * 256 + octet
     }
     contentStart += octets
   }
   const end = contentStart + length
-  if (end > limit) return undefined
-  return { tag, start: offset, contentStart, end }
+  if (end > limit) return false
+  into.tag = tag
+  into.start = offset
+  into.contentStart = contentStart
+  into.end = end
+  return true
 }
 
 /**
@@ -200,30 +219,42 @@ export function oidText(bytes: Uint8Array, tlv: Tlv): string | undefined {
  * ```
  */
 export function derTime(bytes: Uint8Array, tlv: Tlv): Date | undefined {
-  if (tlv.end - tlv.contentStart > 32) return undefined
-  const text = String.fromCharCode(...bytes.subarray(tlv.contentStart, tlv.end))
-  const match =
-    tlv.tag === 0x17
-      ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text)
-      : tlv.tag === 0x18
-        ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d{1,9}))?Z$/.exec(text)
-        : null
-  if (match === null) return undefined
-  const [, yearText = '', month = '', day = '', hour = '', minute = '', second = '', fraction = ''] = match
-  let year = Number(yearText)
-  if (tlv.tag === 0x17) year += year < 50 ? 2000 : 1900
-  const time = Date.UTC(
-    year,
-    Number(month) - 1,
-    Number(day),
-    Number(hour),
-    Number(minute),
-    Number(second),
-    Number(`0.${fraction || '0'}`) * 1000,
-  )
-  const date = new Date(time)
-  // Date.UTC rolls 31 February over into March; a real time has its fields unchanged.
-  if (date.getUTCMonth() !== Number(month) - 1 || date.getUTCDate() !== Number(day) || date.getUTCHours() !== Number(hour)) return undefined
-  if (date.getUTCMinutes() !== Number(minute) || date.getUTCSeconds() !== Number(second)) return undefined
+  // Read digit by digit rather than through a string and a regular expression: a CRL has one time per entry, and
+  // hundreds of thousands of entries.
+  const length = tlv.end - tlv.contentStart
+  const generalized = tlv.tag === 0x18
+  if ((tlv.tag !== 0x17 && !generalized) || bytes[tlv.end - 1] !== 0x5a /* Z */) return undefined
+  const at = tlv.contentStart + (generalized ? 2 : 0)
+  let milliseconds = 0
+  if (generalized && length > 15) {
+    // A fraction of a second: ".d…dZ", one to nine digits, some CAs write it in CRLs.
+    const fraction = length - 16
+    if (bytes[tlv.contentStart + 14] !== 0x2e || fraction < 1 || fraction > 9) return undefined
+    milliseconds = Math.floor(decimal(bytes, tlv.contentStart + 15, fraction) / 10 ** (fraction - 3))
+  } else if (length !== (generalized ? 15 : 13)) return undefined
+  const short = decimal(bytes, at, 2)
+  const year = generalized ? decimal(bytes, tlv.contentStart, 2) * 100 + short : short + (short < 50 ? 2000 : 1900)
+  const month = decimal(bytes, at + 2, 2)
+  const day = decimal(bytes, at + 4, 2)
+  const hour = decimal(bytes, at + 6, 2)
+  const minute = decimal(bytes, at + 8, 2)
+  const second = decimal(bytes, at + 10, 2)
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second, milliseconds))
+  // Date.UTC reads years 0 to 99 as 1900 to 1999.
+  if (year < 100) date.setUTCFullYear(year)
+  // Date.UTC rolls 31 February over into March, and NaN fields give an invalid date; a real time has its fields unchanged.
+  if (Number.isNaN(date.getTime()) || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined
+  if (date.getUTCHours() !== hour || date.getUTCMinutes() !== minute || date.getUTCSeconds() !== second) return undefined
   return date
+}
+
+/** The value of `count` ASCII digits at `offset`; NaN when one is not a digit. */
+function decimal(bytes: Uint8Array, offset: number, count: number): number {
+  let value = 0
+  for (let index = offset; index < offset + count; index++) {
+    const digit = (bytes[index] ?? 0) - 0x30
+    if (digit < 0 || digit > 9) return Number.NaN
+    value = value * 10 + digit
+  }
+  return value
 }
