@@ -4,6 +4,7 @@ import * as x509 from '@peculiar/x509'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { isSceauError } from '../errors.js'
 import { createTestPki, type TestCredential, type TestPki } from '../testing/pki.js'
+import { rawCertificate, type RawExtension } from '../testing/raw-certificate.js'
 import { describeCertificate } from '../x509/describe.js'
 import { readCertificates } from '../x509/pem.js'
 import { buildChain, sameName } from './chain.js'
@@ -170,7 +171,7 @@ describe('buildChain on the test PKI', () => {
     const result = buildChain(odd.certificate, options())
     expect(result.status).toBe('indeterminate')
     expect(find(result.checks, 'extensions.critical', 'indeterminate')[0]).toMatchObject({
-      subIndication: 'CHAIN_CONSTRAINTS_FAILURE',
+      subIndication: 'CERTIFICATE_CHAIN_GENERAL_FAILURE',
       reason: expect.stringContaining('1.3.6.1.4.1.99999.1'),
     })
   })
@@ -220,6 +221,84 @@ describe('buildChain on the test PKI', () => {
     } catch (err) {
       expect(isSceauError(err, 'CERTIFICATE_MALFORMED')).toBe(true)
     }
+  })
+})
+
+describe('buildChain on certificates with extensions that cannot be decoded', () => {
+  const hex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'hex'))
+  const validity = { notBefore: new Date(NOW.getTime() - HOUR), notAfter: new Date(NOW.getTime() + 24 * HOUR) }
+  const CA = { oid: '2.5.29.19', critical: true, value: hex('30030101ff') } // basicConstraints cA
+  const KEY_CERT_SIGN = { oid: '2.5.29.15', critical: true, value: hex('03020106') } // keyCertSign, cRLSign
+  const ca = (subject: string, extensions: RawExtension[]) => rawCertificate({ subject, issuer: pki.root, ...validity, extensions })
+  const leafOf = (issuer: { certificate: Uint8Array; privateKey: Uint8Array }, extensions: RawExtension[] = []) =>
+    rawCertificate({ subject: 'CN=TEST leaf, O=sceau TEST, C=FR', issuer, ...validity, extensions }).certificate
+
+  it('leaves the path undecided when a CA’s keyUsage cannot be decoded (RFC 5280 §6.1.4 (n) cannot be checked)', () => {
+    const issuer = ca('CN=TEST CA with a NULL keyUsage, C=FR', [CA, { oid: '2.5.29.15', critical: true, value: hex('0500') }])
+    const result = buildChain(leafOf(issuer), options({ intermediates: [issuer.certificate] }))
+    expect(result.status).toBe('indeterminate')
+    expect(result.chain).toHaveLength(3)
+    expect(find(result.checks, 'issuer.keyUsage')).toEqual([
+      expect.objectContaining({
+        status: 'indeterminate',
+        subIndication: 'CERTIFICATE_CHAIN_GENERAL_FAILURE',
+        reason: "its keyUsage cannot be decoded, so whether it may issue 'CN=TEST leaf, O=sceau TEST, C=FR' is unknown",
+      }),
+    ])
+    // It is critical, too: an extension that cannot be processed (RFC 5280 §4.2).
+    expect(find(result.checks, 'extensions.critical', 'indeterminate')).toEqual([
+      expect.objectContaining({
+        subject: 'CN=TEST CA with a NULL keyUsage, C=FR',
+        subIndication: 'CERTIFICATE_CHAIN_GENERAL_FAILURE',
+        reason: 'critical extension(s) that cannot be decoded: keyUsage (2.5.29.15)',
+      }),
+    ])
+  })
+
+  it('leaves the path undecided when a CA’s basicConstraints cannot be decoded', () => {
+    const issuer = ca('CN=TEST CA with a bare BOOLEAN basicConstraints, C=FR', [{ oid: '2.5.29.19', value: hex('0101ff') }, KEY_CERT_SIGN])
+    const result = buildChain(leafOf(issuer), options({ intermediates: [issuer.certificate] }))
+    expect(result.status).toBe('indeterminate')
+    expect(find(result.checks, 'issuer.basicConstraints')).toEqual([
+      expect.objectContaining({ status: 'indeterminate', subIndication: 'CERTIFICATE_CHAIN_GENERAL_FAILURE' }),
+    ])
+    expect(find(result.checks, 'extensions.undecodable')[0]?.reason).toBe(
+      'extension(s) that cannot be decoded, whose facts are unknown: basicConstraints (2.5.29.19)',
+    )
+  })
+
+  it('is undecided on a leaf with a critical subjectAltName that cannot be decoded, and only warns for a non-critical EKU', () => {
+    const issuer = ca('CN=TEST CA, C=FR', [CA, KEY_CERT_SIGN])
+    const san = leafOf(issuer, [{ oid: '2.5.29.17', critical: true, value: hex('3003020101') }])
+    const critical = buildChain(san, options({ intermediates: [issuer.certificate] }))
+    expect(critical.status).toBe('indeterminate')
+    expect(find(critical.checks, 'extensions.critical', 'indeterminate')[0]).toMatchObject({
+      subIndication: 'CERTIFICATE_CHAIN_GENERAL_FAILURE',
+      reason: 'critical extension(s) that cannot be decoded: subjectAltName (2.5.29.17)',
+    })
+    const eku = leafOf(issuer, [{ oid: '2.5.29.37', value: hex('0603550403') }])
+    const minor = buildChain(eku, options({ intermediates: [issuer.certificate] }))
+    expect(minor.status).toBe('warning')
+    expect(find(minor.checks, 'extensions.undecodable', 'warning')).toHaveLength(1)
+  })
+
+  it('leaves out intermediates and anchors that cannot be read, names them, and still builds the path', () => {
+    const truncated = pki.intermediate.certificate.subarray(0, 100)
+    const result = buildChain(pki.leaf('signature-rsa2048').certificate, {
+      anchors: [new Uint8Array([0x30, 0x00]), pki.root.certificate],
+      intermediates: [truncated, pki.intermediate.certificate],
+      at: NOW,
+    })
+    expect(result.chain).toHaveLength(3)
+    expect(result.status).toBe('warning')
+    expect(find(result.checks, 'chain.candidates')).toEqual([
+      expect.objectContaining({
+        status: 'warning',
+        reason: expect.stringMatching(
+          /^2 certificate\(s\) given cannot be read and were left out: trust anchor #1 \(.+\); intermediate #1 \(/,
+        ),
+      }),
+    ])
   })
 })
 

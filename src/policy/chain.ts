@@ -14,7 +14,7 @@
 
 import { X509Certificate } from 'node:crypto'
 import { SceauError } from '../errors.js'
-import { describeCertificate, type CertificateInfo } from '../x509/describe.js'
+import { describeCertificate, extensionLabel, type CertificateInfo } from '../x509/describe.js'
 import { worst, type Check, type CheckStatus } from '../verdicts.js'
 
 /** One certificate of a built path. Dates are ISO 8601 so that the result prints as JSON as it is. */
@@ -67,6 +67,9 @@ const MAX_STEPS = 1000
 // Extensions whose meaning sceau takes into account (here, in describeCertificate's consumers, or because they only
 // point somewhere). A critical extension outside this list fails the path, as RFC 5280 §4.2 requires.
 // nameConstraints, policyConstraints, policyMappings and inhibitAnyPolicy are not processed, so they are absent.
+const KEY_USAGE = '2.5.29.15'
+const BASIC_CONSTRAINTS = '2.5.29.19'
+
 const UNDERSTOOD_EXTENSIONS = new Set([
   '2.5.29.14', // subjectKeyIdentifier
   '2.5.29.15', // keyUsage
@@ -108,14 +111,16 @@ function normaliseName(name: string): string {
  * complete paths, the first that passes is returned, else the least bad.
  *
  * Checks, each with the certificate's subject: `chain.signature`, `validity.notBefore`, `validity.notAfter`,
- * `extensions.critical` for every certificate below the anchor; `issuer.basicConstraints`, `issuer.keyUsage`
- * (keyCertSign) and `issuer.pathLength` for every intermediate CA. The anchor is trusted as given, as in RFC 5280
- * §6.1 and DSS: its signature, basicConstraints and keyUsage are not judged, and its validity period only gives
- * a `warning` when `at` lies outside it (DSS does not block on an expired trust anchor either). No path gives one
- * `indeterminate` check `chain.build` naming the issuer that was not found.
+ * `extensions.critical` (and `extensions.undecodable` when a non-critical extension cannot be decoded) for every
+ * certificate below the anchor; `issuer.basicConstraints`, `issuer.keyUsage` (keyCertSign) and `issuer.pathLength`
+ * for every intermediate CA. The anchor is trusted as given, as in RFC 5280 §6.1 and DSS: its signature,
+ * basicConstraints and keyUsage are not judged, and its validity period only gives a `warning` when `at` lies
+ * outside it (DSS does not block on an expired trust anchor either). No path gives one `indeterminate` check
+ * `chain.build` naming the issuer that was not found. Anchors and intermediates that cannot be read are left out,
+ * with a `warning` check `chain.candidates` naming them.
  *
- * @throws SceauError `CERTIFICATE_MALFORMED` when a certificate given cannot be decoded; `USAGE` when `at` is not
- * a valid date.
+ * @throws SceauError `CERTIFICATE_MALFORMED` when `leaf` cannot be read (by {@link describeCertificate} or by
+ * OpenSSL); `USAGE` when `at` is not a valid date.
  *
  * @example
  * ```ts
@@ -128,16 +133,36 @@ export function buildChain(leaf: Uint8Array, options: BuildChainOptions): ChainR
   if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw new SceauError('USAGE', 'buildChain needs a valid `at` date')
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH
 
-  // Anchors first, so that a certificate given both as anchor and as intermediate counts as an anchor.
+  // The leaf first: a leaf that cannot be read is the caller's problem, and throws.
+  const given = load(leaf, false)
+  // Anchors first, so that a certificate given both as anchor and as intermediate counts as an anchor. A candidate
+  // that cannot be read (a damaged certificate in a signature, in a trusted list) is left out and named: it could
+  // only have been a dead end.
   const pool: Node[] = []
-  const add = (der: Uint8Array, anchor: boolean): void => {
-    const node = load(der, anchor)
+  const unreadable: string[] = []
+  const add = (der: Uint8Array, anchor: boolean, index: number): void => {
+    let node: Node
+    try {
+      node = load(der, anchor)
+    } catch (err) {
+      unreadable.push(`${anchor ? 'trust anchor' : 'intermediate'} #${index + 1} (${err instanceof Error ? err.message : String(err)})`)
+      return
+    }
     if (!pool.some((known) => known.info.fingerprintSha256 === node.info.fingerprintSha256)) pool.push(node)
   }
-  for (const der of options.anchors) add(der, true)
-  for (const der of options.intermediates ?? []) add(der, false)
+  options.anchors.forEach((der, index) => add(der, true, index))
+  ;(options.intermediates ?? []).forEach((der, index) => add(der, false, index))
+  const candidates: Check[] =
+    unreadable.length === 0
+      ? []
+      : [
+          {
+            id: 'chain.candidates',
+            status: 'warning',
+            reason: `${unreadable.length} certificate(s) given cannot be read and were left out: ${unreadable.join('; ')}`,
+          },
+        ]
   // A leaf that is itself an anchor is trusted as given: the path is that one certificate.
-  const given = load(leaf, false)
   const start = pool.find((node) => node.anchor && node.info.fingerprintSha256 === given.info.fingerprintSha256) ?? given
 
   const signatures = new Map<string, SignatureResult>()
@@ -204,6 +229,7 @@ export function buildChain(leaf: Uint8Array, options: BuildChainOptions): ChainR
         reason: `no path to a trust anchor: ${longest?.reason ?? 'no candidate issuer'}`,
         subject: path[path.length - 1]?.info.subject ?? start.info.subject,
       },
+      ...candidates,
     ]
     return { status: 'indeterminate', chain: path.map(element), checks }
   }
@@ -217,7 +243,8 @@ export function buildChain(leaf: Uint8Array, options: BuildChainOptions): ChainR
   }
   // complete is not empty, so best is set; the fallback only satisfies the type checker.
   const chosen = best ?? { path: [start], checks: [], status: 'indeterminate' as const }
-  return { status: chosen.status, chain: chosen.path.map(element), checks: chosen.checks }
+  const checks = [...chosen.checks, ...candidates]
+  return { status: worst(checks), chain: chosen.path.map(element), checks }
 }
 
 function onPath(path: readonly Node[], node: Node): boolean {
@@ -292,20 +319,48 @@ function judge(path: readonly Node[], at: Date, verify: (child: Node, issuer: No
             }),
     })
     checks.push(...validity(node.info, at, index === 0 ? 'leaf' : 'ca', ''))
-    const unknown = node.info.criticalExtensions.filter((oid) => !UNDERSTOOD_EXTENSIONS.has(oid))
-    checks.push({
-      id: 'extensions.critical',
-      subject,
-      ...(unknown.length === 0
-        ? { status: 'pass', reason: 'every critical extension is understood' }
-        : {
-            status: 'indeterminate',
-            subIndication: 'CHAIN_CONSTRAINTS_FAILURE',
-            reason: `critical extension(s) not processed by sceau: ${unknown.join(', ')}`,
-          }),
-    })
+    checks.push(...extensionChecks(node.info))
     if (index > 0) checks.push(...issuerChecks(path, index))
   })
+  return checks
+}
+
+/**
+ * RFC 5280 §4.2: a certificate with a critical extension the validator does not process, or cannot decode, must
+ * be rejected; path validation then fails, which EN 319 102-1 §5.2.6.4 makes CERTIFICATE_CHAIN_GENERAL_FAILURE (DSS
+ * CertificateSupportedCriticalExtensionsCheck). A non-critical extension that cannot be decoded is reported; the
+ * checks that need its facts say what they cannot decide.
+ */
+function extensionChecks(info: CertificateInfo): Check[] {
+  const subject = info.subject
+  const unknown = info.criticalExtensions.filter((oid) => !UNDERSTOOD_EXTENSIONS.has(oid))
+  const undecodableCritical = info.criticalExtensions.filter((oid) => UNDERSTOOD_EXTENSIONS.has(oid) && info.undecodable.includes(oid))
+  const problems = [
+    ...(unknown.length === 0 ? [] : [`critical extension(s) not processed by sceau: ${unknown.join(', ')}`]),
+    ...(undecodableCritical.length === 0
+      ? []
+      : [`critical extension(s) that cannot be decoded: ${undecodableCritical.map(extensionLabel).join(', ')}`]),
+  ]
+  const checks: Check[] = [
+    problems.length === 0
+      ? { id: 'extensions.critical', subject, status: 'pass', reason: 'every critical extension is understood' }
+      : {
+          id: 'extensions.critical',
+          subject,
+          status: 'indeterminate',
+          subIndication: 'CERTIFICATE_CHAIN_GENERAL_FAILURE',
+          reason: problems.join('; '),
+        },
+  ]
+  const undecodable = info.undecodable.filter((oid) => !info.criticalExtensions.includes(oid))
+  if (undecodable.length > 0) {
+    checks.push({
+      id: 'extensions.undecodable',
+      subject,
+      status: 'warning',
+      reason: `extension(s) that cannot be decoded, whose facts are unknown: ${undecodable.map(extensionLabel).join(', ')}`,
+    })
+  }
   return checks
 }
 
@@ -349,29 +404,38 @@ function issuerChecks(path: readonly Node[], index: number): Check[] {
   const child = path[index - 1]
   if (node === undefined || child === undefined) return []
   const { info } = node
+  const unreadable = (what: string): { status: 'indeterminate'; subIndication: 'CERTIFICATE_CHAIN_GENERAL_FAILURE'; reason: string } => ({
+    status: 'indeterminate',
+    subIndication: 'CERTIFICATE_CHAIN_GENERAL_FAILURE',
+    reason: `its ${what} cannot be decoded, so whether it may issue '${child.info.subject}' is unknown`,
+  })
   const checks: Check[] = [
     {
       id: 'issuer.basicConstraints',
       subject: info.subject,
-      ...(info.isCA
-        ? { status: 'pass', reason: 'basicConstraints cA is true' }
-        : {
-            status: 'indeterminate',
-            subIndication: 'CERTIFICATE_CHAIN_GENERAL_FAILURE',
-            reason: `not a CA (basicConstraints cA absent or false) but issued '${child.info.subject}'`,
-          }),
+      ...(info.undecodable.includes(BASIC_CONSTRAINTS)
+        ? unreadable('basicConstraints')
+        : info.isCA
+          ? { status: 'pass', reason: 'basicConstraints cA is true' }
+          : {
+              status: 'indeterminate',
+              subIndication: 'CERTIFICATE_CHAIN_GENERAL_FAILURE',
+              reason: `not a CA (basicConstraints cA absent or false) but issued '${child.info.subject}'`,
+            }),
     },
     {
       id: 'issuer.keyUsage',
       subject: info.subject,
       // An absent keyUsage extension allows every use (RFC 5280 §4.2.1.3); describeCertificate gives [] then.
-      ...(info.keyUsage.length === 0 || info.keyUsage.includes('keyCertSign')
-        ? { status: 'pass', reason: info.keyUsage.length === 0 ? 'no keyUsage extension' : 'keyUsage has keyCertSign' }
-        : {
-            status: 'indeterminate',
-            subIndication: 'CERTIFICATE_CHAIN_GENERAL_FAILURE',
-            reason: `keyUsage lacks keyCertSign (${info.keyUsage.join(', ')}) but issued '${child.info.subject}'`,
-          }),
+      ...(info.undecodable.includes(KEY_USAGE)
+        ? unreadable('keyUsage')
+        : info.keyUsage.length === 0 || info.keyUsage.includes('keyCertSign')
+          ? { status: 'pass', reason: info.keyUsage.length === 0 ? 'no keyUsage extension' : 'keyUsage has keyCertSign' }
+          : {
+              status: 'indeterminate',
+              subIndication: 'CERTIFICATE_CHAIN_GENERAL_FAILURE',
+              reason: `keyUsage lacks keyCertSign (${info.keyUsage.join(', ')}) but issued '${child.info.subject}'`,
+            }),
     },
   ]
   if (info.pathLength !== undefined) {

@@ -1,7 +1,11 @@
 import 'reflect-metadata'
+import { createHash, webcrypto } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import * as x509 from '@peculiar/x509'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { isSceauError } from '../errors.js'
 import { createTestPki, type TestPki } from '../testing/pki.js'
+import { rawCertificate } from '../testing/raw-certificate.js'
 import { startOcspResponder } from '../testing/ocsp-responder.js'
 import { describeCertificate } from '../x509/describe.js'
 import { readCertificates } from '../x509/pem.js'
@@ -75,6 +79,26 @@ describe('checkCertificate on the test PKI', () => {
     expect(waived.indication).toBe('TOTAL_PASSED')
     expect(waived.revocation.status).toBe('waived')
     expect(waived.warnings).toContain('revocation not checked: waived by the caller')
+  })
+
+  it('turns a trusted list whose signature fails or cannot be checked into NO_CERTIFICATE_CHAIN_FOUND, whatever the list’s own finding', async () => {
+    const report = await checkCertificate(leaf('signature-rsa2048'), {
+      ...base,
+      trustedListChecks: [
+        {
+          id: 'tl.signature.value',
+          status: 'indeterminate',
+          subIndication: 'CRYPTO_CONSTRAINTS_FAILURE',
+          reason: 'rsa-sha1 not supported',
+        },
+        { id: 'tl.signature.signer', status: 'fail', subIndication: 'SIG_CRYPTO_FAILURE', reason: 'does not verify' },
+      ],
+    })
+    expect(report).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'NO_CERTIFICATE_CHAIN_FOUND' })
+    expect(report.checks.filter((check) => check.id.startsWith('tl.')).map((check) => [check.status, check.subIndication])).toEqual([
+      ['indeterminate', 'NO_CERTIFICATE_CHAIN_FOUND'],
+      ['indeterminate', 'NO_CERTIFICATE_CHAIN_FOUND'],
+    ])
   })
 
   it('is indeterminate without a path to a trust anchor', async () => {
@@ -187,3 +211,133 @@ describe('checkCertificate on real French data', () => {
     expect(report.indication).toBe('TOTAL_PASSED')
   })
 })
+
+describe('checkCertificate on what it cannot fully read', () => {
+  const hex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'hex'))
+  const HOUR = 3_600_000
+  const DAY = 24 * HOUR
+  const CA = [
+    { oid: '2.5.29.19', critical: true, value: hex('30030101ff') },
+    { oid: '2.5.29.15', critical: true, value: hex('03020106') },
+  ]
+
+  it('judges a certificate whose QcType is a bare OID (Certum QCA 2017) instead of refusing it', async () => {
+    const certum = rawCertificate({
+      subject: 'C=FR, O=Commune TEST, CN=Camille DUPONT-TEST, 2.5.4.42=Camille, 2.5.4.4=DUPONT-TEST',
+      issuer: pki.intermediate,
+      notBefore: new Date(pki.now.getTime() - DAY),
+      notAfter: new Date(pki.now.getTime() + 365 * DAY),
+      extensions: [
+        { oid: '2.5.29.15', critical: true, value: hex('03020640') },
+        { oid: '1.3.6.1.5.5.7.1.3', value: hex('30273008060604008e4601013011060604008e460106060704008e460106013008060604008e460104') },
+      ],
+    }).certificate
+    const qes = await checkCertificate(certum, { ...base, profile: 'eidas-qes' })
+    expect(qes).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'CHAIN_CONSTRAINTS_FAILURE' })
+    expect(qes.checks.find((check) => check.id === 'qualification.type')).toMatchObject({
+      status: 'warning',
+      reason: expect.stringContaining('QcType could not be read'),
+    })
+    expect(qes.checks.find((check) => check.id === 'profile.qualification')?.reason).toContain('QcType could not be read')
+    const none = await checkCertificate(certum, { ...base, profile: 'none' })
+    expect(none.indication).toBe('TOTAL_PASSED')
+  })
+
+  it('reports bytes that are not a certificate as INDETERMINATE NO_SIGNING_CERTIFICATE_FOUND when asked, and throws otherwise', async () => {
+    const truncated = leaf('signature-rsa2048').subarray(0, 300)
+    const tampered = new Uint8Array(leaf('signature-rsa2048'))
+    tampered[1] = 0x83 // the outer length now claims more bytes than there are
+    for (const bytes of [truncated, tampered, new TextEncoder().encode('MIIB…')]) {
+      const report = await checkCertificate(bytes, { ...base, onMalformed: 'report' })
+      expect(report).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'NO_SIGNING_CERTIFICATE_FOUND', chain: [] })
+      expect(report.checks).toEqual([
+        {
+          id: 'certificate.malformed',
+          status: 'indeterminate',
+          subIndication: 'NO_SIGNING_CERTIFICATE_FOUND',
+          reason: `the ${bytes.length} bytes given as the certificate cannot be read: the bytes are not a DER X.509 certificate`,
+        },
+      ])
+      expect(report.certificate.fingerprintSha256).toBe(createHash('sha256').update(bytes).digest('hex'))
+      expect(JSON.parse(JSON.stringify(report))).toEqual(report)
+      await expect(checkCertificate(bytes, base)).rejects.toSatisfy((err) => isSceauError(err, 'CERTIFICATE_MALFORMED'))
+    }
+  })
+
+  it('uses the CRLs it can read and names the one it cannot', async () => {
+    const damaged = pki.crl.subarray(0, pki.crl.length - 5)
+    const report = await checkCertificate(leaf('signature-rsa2048'), {
+      ...base,
+      revocation: { crls: [damaged, pki.crl, pki.rootCrl], fetchCrls: false },
+    })
+    expect(report.indication).toBe('TOTAL_PASSED')
+    expect(report.checks.find((check) => check.id === 'revocation.crl.unreadable')).toMatchObject({
+      status: 'warning',
+      reason: expect.stringMatching(/^CRL #1 given cannot be read \(/),
+    })
+    const only = await checkCertificate(leaf('signature-rsa2048'), { ...base, revocation: { crls: [damaged], fetchCrls: false } })
+    expect(only).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'TRY_LATER' })
+  })
+
+  it('says OUT_OF_BOUNDS_NOT_REVOKED for an expired CA whose CRL shows it was not revoked (EN 319 102-1 §5.2.6.4)', async () => {
+    const now = pki.now
+    const ca = rawCertificate({
+      subject: 'CN=TEST expired CA, O=sceau TEST, C=FR',
+      issuer: pki.root,
+      notBefore: new Date(now.getTime() - 10 * DAY),
+      notAfter: new Date(now.getTime() - HOUR),
+      extensions: CA,
+    })
+    const leafCert = rawCertificate({
+      subject: 'CN=TEST leaf of an expired CA, O=sceau TEST, C=FR',
+      issuer: ca,
+      notBefore: new Date(now.getTime() - 5 * DAY),
+      notAfter: new Date(now.getTime() + 10 * DAY),
+      extensions: [],
+    }).certificate
+    // The root's CRL, issued while the CA was valid and still fresh: the CA is not on it.
+    const rootCrl = await signCrl(pki.root, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, new Date(now.getTime() - 2 * HOUR))
+    const caCrl = await signCrl(ca, { name: 'ECDSA', hash: 'SHA-256' }, new Date(now.getTime() - 2 * HOUR))
+    const report = await checkCertificate(leafCert, {
+      ...base,
+      intermediates: [ca.certificate],
+      revocation: { crls: [rootCrl, caCrl], fetchCrls: false },
+      profile: 'none',
+    })
+    expect(report).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'OUT_OF_BOUNDS_NOT_REVOKED' })
+    expect(
+      report.checks.find((check) => check.id === 'validity.notAfter' && check.subject === 'CN=TEST expired CA, O=sceau TEST, C=FR'),
+    ).toMatchObject({
+      status: 'indeterminate',
+      subIndication: 'OUT_OF_BOUNDS_NOT_REVOKED',
+      reason: expect.stringMatching(/; not revoked$/),
+    })
+    // Without the root's CRL nothing shows the CA was not revoked.
+    const unknown = await checkCertificate(leafCert, {
+      ...base,
+      intermediates: [ca.certificate],
+      revocation: { crls: [caCrl], fetchCrls: false },
+      profile: 'none',
+    })
+    expect(unknown.subIndication).toBe('OUT_OF_BOUNDS_NO_POE')
+  })
+})
+
+/** An empty CRL in `issuer`'s name, issued at `thisUpdate`, fresh for 7 days. */
+async function signCrl(
+  issuer: { certificate: Uint8Array; privateKey: Uint8Array },
+  algorithm: { name: string; hash: string },
+  thisUpdate: Date,
+): Promise<Uint8Array> {
+  const importAlgorithm = algorithm.name === 'ECDSA' ? { name: 'ECDSA', namedCurve: 'P-256' } : algorithm
+  const signingKey = await webcrypto.subtle.importKey('pkcs8', Uint8Array.from(issuer.privateKey), importAlgorithm, false, ['sign'])
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: new x509.X509Certificate(Uint8Array.from(issuer.certificate)).subjectName,
+    thisUpdate,
+    nextUpdate: new Date(thisUpdate.getTime() + 7 * 86_400_000),
+    signingAlgorithm: algorithm,
+    signingKey: signingKey as CryptoKey,
+    entries: [],
+  })
+  return new Uint8Array(crl.rawData)
+}

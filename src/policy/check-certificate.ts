@@ -1,5 +1,6 @@
-import { SceauError } from '../errors.js'
-import { describeCertificate, type CertificateInfo } from '../x509/describe.js'
+import { createHash, X509Certificate } from 'node:crypto'
+import { isSceauError, SceauError } from '../errors.js'
+import { describeCertificate, extensionLabel, type CertificateInfo } from '../x509/describe.js'
 import { buildChain, type ChainElement } from './chain.js'
 import { decide, worst, type Check, type CheckStatus, type Verdict } from '../verdicts.js'
 import { checkCrl, MAX_CRL_BYTES, parseCrl, type ParsedCrl } from './crl.js'
@@ -55,14 +56,23 @@ export interface CheckCertificateOptions {
    * are. When lists are given without these, the report warns that their signatures were not checked.
    */
   readonly trustedListChecks?: readonly Check[]
+  /**
+   * What to do when `certificate` is not a certificate at all (truncated, tampered with, not DER): `throw`
+   * `CERTIFICATE_MALFORMED` (the default: a file the user named), or `report` it as a verdict, INDETERMINATE
+   * NO_SIGNING_CERTIFICATE_FOUND with the check `certificate.malformed` (a certificate found inside a signature,
+   * whose verifier owes a verdict, not an error). A certificate that is readable but has extensions that cannot be
+   * decoded is always judged, with those checks undecided.
+   */
+  readonly onMalformed?: 'throw' | 'report'
 }
 
 /**
  * The report of {@link checkCertificate}: JSON-serialisable, for a UI or a CI log. Its verdict is judged as if the
  * certificate were used at `at`: it fails with REVOKED, EXPIRED or NOT_YET_VALID; it is undecided with
- * NO_CERTIFICATE_CHAIN_FOUND, CERTIFICATE_CHAIN_GENERAL_FAILURE, OUT_OF_BOUNDS_NO_POE (a CA), REVOKED_CA_NO_POE,
- * TRY_LATER (no usable revocation data), CHAIN_CONSTRAINTS_FAILURE (the profile) or CRYPTO_CONSTRAINTS_FAILURE (a
- * weak key). docs/verdicts.md lists every check.
+ * NO_CERTIFICATE_CHAIN_FOUND, CERTIFICATE_CHAIN_GENERAL_FAILURE, OUT_OF_BOUNDS_NO_POE or OUT_OF_BOUNDS_NOT_REVOKED
+ * (a CA), REVOKED_CA_NO_POE, TRY_LATER (no usable revocation data, or on hold), CHAIN_CONSTRAINTS_FAILURE (the
+ * profile), CRYPTO_CONSTRAINTS_FAILURE (a weak key) or NO_SIGNING_CERTIFICATE_FOUND (bytes that are not a
+ * certificate, with `onMalformed: 'report'`). docs/verdicts.md lists every check.
  */
 export type CertificateReport = Verdict & CertificateFacts
 
@@ -71,6 +81,10 @@ export interface CertificateFacts {
   /** ISO 8601. */
   readonly at: string
   readonly profile: ProfileName
+  /**
+   * What the certificate says. When it cannot be read (`onMalformed: 'report'`), every text field is empty, the
+   * lists are empty and `fingerprintSha256` is the SHA-256 of the bytes given.
+   */
   readonly certificate: {
     readonly subject: string
     readonly issuer: string
@@ -99,7 +113,12 @@ export interface CertificateFacts {
 /**
  * Answers "can this certificate sign this kind of document, at this date, and why not": builds and checks the
  * chain, checks revocation, qualifies the certificate (from the trusted lists when given) and applies a profile.
- * Verdicts are returned, never thrown; only unusable input throws.
+ * Verdicts are returned, never thrown: extensions that cannot be decoded, intermediates or CRLs given that cannot
+ * be read leave the checks that need them undecided. Only a `certificate` that is not a certificate throws, unless
+ * `onMalformed: 'report'` asks for a verdict instead.
+ *
+ * @throws SceauError `CERTIFICATE_MALFORMED` when `certificate` cannot be read (unless `onMalformed: 'report'`);
+ * `USAGE` when `at` is not a valid date.
  *
  * @example
  * ```ts
@@ -110,13 +129,22 @@ export interface CertificateFacts {
 export async function checkCertificate(certificate: Uint8Array, options: CheckCertificateOptions): Promise<CertificateReport> {
   const { at } = options
   if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw new SceauError('USAGE', 'checkCertificate needs a valid `at` date')
-  const info = describeCertificate(certificate)
   const profile = options.profile ?? 'rgs2-signature'
+  let info: CertificateInfo
+  try {
+    info = readable(certificate)
+  } catch (err) {
+    if (options.onMalformed !== 'report' || !isSceauError(err, 'CERTIFICATE_MALFORMED')) throw err
+    return malformedReport(certificate, at, profile, err.message)
+  }
   const anchors = options.anchors?.length ? options.anchors : anchorsFromTrustedLists(options.trustedLists ?? [])
-  // A trusted list whose own signature does not hold cannot vouch for anything: the chain is then undecided, not
-  // the certificate proven bad.
+  // A trusted list whose own signature does not hold, or cannot be checked, cannot vouch for anything: the chain is
+  // then undecided (NO_CERTIFICATE_CHAIN_FOUND, as when DSS drops such a list), not the certificate proven bad, nor
+  // its own signing certificate missing or its algorithm weak, which the list's sub-indication would suggest.
   const checks: Check[] = (options.trustedListChecks ?? []).map((check): Check =>
-    check.status === 'fail' ? { ...check, status: 'indeterminate', subIndication: 'NO_CERTIFICATE_CHAIN_FOUND' } : check,
+    check.status === 'fail' || check.status === 'indeterminate'
+      ? { ...check, status: 'indeterminate', subIndication: 'NO_CERTIFICATE_CHAIN_FOUND' }
+      : check,
   )
   if ((options.trustedLists?.length ?? 0) > 0 && options.trustedListChecks === undefined) {
     checks.push({
@@ -138,6 +166,7 @@ export async function checkCertificate(certificate: Uint8Array, options: CheckCe
 
   const revocation = await checkRevocation(chain.chain, at, options.revocation ?? {})
   checks.push(...revocation.checks)
+  notRevokedOutOfBounds(checks)
 
   const qualification = qualifyCertificate(certificate, { trustedLists: options.trustedLists, at })
   // What the certificate is (qualified or not) is a fact, reported as warnings; whether that is acceptable is the
@@ -170,6 +199,69 @@ export async function checkCertificate(certificate: Uint8Array, options: CheckCe
     checks,
     warnings: checks.filter((check) => check.status === 'warning').map((check) => check.reason),
   }
+}
+
+/** The certificate decoded, once OpenSSL has also read it (the chain checks run on OpenSSL). */
+function readable(certificate: Uint8Array): CertificateInfo {
+  const info = describeCertificate(certificate)
+  try {
+    new X509Certificate(certificate)
+  } catch (err) {
+    throw new SceauError('CERTIFICATE_MALFORMED', `the certificate "${info.subject}" cannot be read by OpenSSL`, { cause: err })
+  }
+  return info
+}
+
+/**
+ * The report on bytes that are not a certificate. Without a certificate there is nothing to judge the signature
+ * with: EN 319 102-1 §5.2.3 (identification of the signing certificate) ends INDETERMINATE
+ * NO_SIGNING_CERTIFICATE_FOUND.
+ */
+function malformedReport(bytes: Uint8Array, at: Date, profile: ProfileName, why: string): CertificateReport {
+  const checks: Check[] = [
+    {
+      id: 'certificate.malformed',
+      status: 'indeterminate',
+      subIndication: 'NO_SIGNING_CERTIFICATE_FOUND',
+      reason: `the ${bytes.length} bytes given as the certificate cannot be read: ${why}`,
+    },
+  ]
+  return {
+    ...decide(checks),
+    at: at.toISOString(),
+    profile,
+    certificate: {
+      subject: '',
+      issuer: '',
+      serialNumber: '',
+      notBefore: '',
+      notAfter: '',
+      keyUsage: [],
+      policies: [],
+      fingerprintSha256: createHash('sha256').update(bytes).digest('hex'),
+    },
+    chain: [],
+    qualification: { value: 'NOT_QUALIFIED', atIssuance: 'NOT_QUALIFIED', source: 'certificate', trustedListConsulted: false },
+    revocation: { status: 'indeterminate', sources: [] },
+    checks,
+    warnings: [],
+  }
+}
+
+/**
+ * A CA certificate out of its validity period whose revocation status is known to be good: EN 319 102-1 §5.2.6.4
+ * and DSS (CertificateValidityRangeCheck) say OUT_OF_BOUNDS_NOT_REVOKED rather than OUT_OF_BOUNDS_NO_POE. The chain
+ * is judged before revocation, so the sub-indication is refined here, where both are known.
+ */
+function notRevokedOutOfBounds(checks: Check[]): void {
+  checks.forEach((check, index) => {
+    if (check.subIndication !== 'OUT_OF_BOUNDS_NO_POE' || check.subject === undefined) return
+    const good = checks.some(
+      (other) =>
+        other.id.startsWith('revocation.') && other.subject === check.subject && (other.status === 'pass' || other.status === 'warning'),
+    )
+    if (good) checks[index] = { ...check, subIndication: 'OUT_OF_BOUNDS_NOT_REVOKED', reason: `${check.reason}; not revoked` }
+  })
 }
 
 /** The certificates of the CA/QC (and national root) services of the lists, as trust anchors. */
@@ -218,8 +310,18 @@ async function checkRevocation(chain: readonly ChainElement[], at: Date, options
       ],
     }
   }
-  const given: ParsedCrl[] = (options.crls ?? []).map((crl) => parseCrl(crl))
-  const checks: Check[] = []
+  // A CRL given that cannot be read (damaged in a signature's revocation values) is one source less, named in the
+  // checks, not a reason to give no verdict.
+  const given: ParsedCrl[] = []
+  const unreadable: string[] = []
+  for (const [index, crl] of (options.crls ?? []).entries()) {
+    try {
+      given.push(parseCrl(crl))
+    } catch (err) {
+      unreadable.push(`CRL #${index + 1} given cannot be read (${err instanceof Error ? err.message : String(err)})`)
+    }
+  }
+  const checks: Check[] = unreadable.map((reason) => ({ id: 'revocation.crl.unreadable', status: 'warning', reason }))
   const sources = new Set<string>()
   for (const { certificate, issuer } of pairs as { certificate: Uint8Array; issuer: Uint8Array }[]) {
     checks.push(await revocationOf(certificate, issuer, at, given, options, sources))
@@ -285,23 +387,33 @@ async function revocationOf(
       return ocspCheck(ocsp, info)
     }
   }
+  const pointers = [CRL_DISTRIBUTION_POINTS, AUTHORITY_INFO_ACCESS].filter((oid) => info.undecodable.includes(oid))
   return (
     crlCheck ?? {
       id: 'revocation',
       status: 'indeterminate',
       subIndication: 'TRY_LATER',
-      reason: 'no revocation data: give a CRL (--crl), allow fetching, or ask OCSP (--ocsp)',
+      reason:
+        'no revocation data: give a CRL (--crl), allow fetching, or ask OCSP (--ocsp)' +
+        (pointers.length === 0 ? '' : `; the certificate's ${pointers.map(extensionLabel).join(' and ')} cannot be decoded`),
       subject: info.subject,
     }
   )
 }
 
-/** An OCSP answer as a check, with the same sub-indications as a CRL's (see crl.ts). */
+const BASIC_CONSTRAINTS = '2.5.29.19'
+const CRL_DISTRIBUTION_POINTS = '2.5.29.31'
+const AUTHORITY_INFO_ACCESS = '1.3.6.1.5.5.7.1.1'
+
+/** An OCSP answer as a check, with the same sub-indications as a CRL's (see crl.ts): on hold is TRY_LATER. */
 function ocspCheck(ocsp: OcspCheckResult, info: CertificateInfo): Check {
   const base = { id: 'revocation.ocsp', reason: ocsp.reason, subject: info.subject }
   if (ocsp.status === 'pass') return { ...base, status: 'pass' }
   if (ocsp.status === 'indeterminate') return { ...base, status: 'indeterminate', subIndication: 'TRY_LATER' }
-  return info.isCA
+  if (ocsp.revocationReason === 'certificateHold') {
+    return { ...base, status: 'indeterminate', subIndication: 'TRY_LATER', reason: `suspended (on hold): ${ocsp.reason}` }
+  }
+  return info.isCA || info.undecodable.includes(BASIC_CONSTRAINTS)
     ? { ...base, status: 'indeterminate', subIndication: 'REVOKED_CA_NO_POE' }
     : { ...base, status: 'fail', subIndication: 'REVOKED' }
 }

@@ -1,5 +1,6 @@
 import 'reflect-metadata'
 import { execFileSync } from 'node:child_process'
+import { createPrivateKey, sign } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,7 +9,10 @@ import { IssuingDistributionPoint } from '@peculiar/asn1-x509'
 import * as x509 from '@peculiar/x509'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isSceauError } from '../errors.js'
+import { opensslCrl } from '../testing/openssl-crl.js'
 import { createTestPki, type TestCredential, type TestPki } from '../testing/pki.js'
+import { rawCertificate } from '../testing/raw-certificate.js'
+import { readChildren, readTlv } from '../x509/der.js'
 import { describeCertificate } from '../x509/describe.js'
 import { derToPem } from '../x509/pem.js'
 import { checkCrl, MAX_CRL_BYTES, parseCrl } from './crl.js'
@@ -186,3 +190,206 @@ describe('checkCrl', () => {
     expect(check.reason).toContain('is not the issuer of this certificate')
   })
 })
+
+describe('CRLs other CAs publish', () => {
+  const reasons = ['keyCompromise', 'superseded', 'cessationOfOperation', undefined, 'affiliationChanged', 'CACompromise'] as const
+  const nextUpdate = (): Date => new Date(NOW.getTime() + 7 * DAY)
+  /** `count` revoked serials 0x10000000…, plus the test leaf signature-rsa2048 revoked (superseded) in the middle. */
+  const bigCrl = (count: number): { der: Uint8Array; serials: string[] } => {
+    const serials = Array.from({ length: count }, (_, index) => (0x10000000 + index).toString(16))
+    const middle = Math.floor(count / 2)
+    serials[middle] = describeCertificate(leaf('signature-rsa2048')).serialNumber
+    const der = opensslCrl({
+      issuer: pki.intermediate,
+      thisUpdate: NOW,
+      nextUpdate: nextUpdate(),
+      entries: serials.map((serial, index) => ({
+        serial,
+        revokedAt: new Date(NOW.getTime() - (index + 1) * 1000),
+        reason: index === middle ? 'superseded' : reasons[index % reasons.length],
+      })),
+    })
+    return { der, serials }
+  }
+
+  it('reads a 5,000-entry CRL made by openssl ca -gencrl, entry for entry as openssl crl -text lists them', () => {
+    const { der, serials } = bigCrl(5000)
+    expect(der.length).toBeGreaterThan(100_000)
+    const crl = parseCrl(der)
+    expect(crl.entries.size).toBe(5000)
+    expect(crl.unsupported).toEqual([])
+    const file = join(dir, 'big.crl')
+    writeFileSync(file, der)
+    const text = execFileSync('openssl', ['crl', '-in', file, '-inform', 'DER', '-noout', '-text'], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    })
+    const listed = [...text.matchAll(/Serial Number: ([0-9A-F]+)/g)].map((match) => match[1]?.toLowerCase())
+    expect([...crl.entries.keys()]).toEqual(listed)
+    // openssl writes the entries in its own order (the index sorted by serial): the same set.
+    expect([...listed].sort()).toEqual([...serials].sort())
+    const blocks = text.split('Serial Number: ').slice(1)
+    const opensslReasons = blocks.map((block) => /X509v3 CRL Reason Code:\s*\n\s+(.+)/.exec(block)?.[1]?.trim())
+    expect(opensslReasons).toHaveLength(5000)
+    const opensslNames: Record<string, string> = {
+      'Key Compromise': 'keyCompromise',
+      Superseded: 'superseded',
+      'Cessation Of Operation': 'cessationOfOperation',
+      'Affiliation Changed': 'affiliationChanged',
+      'CA Compromise': 'cACompromise',
+    }
+    expect([...crl.entries.values()].map((entry) => entry.reason)).toEqual(
+      opensslReasons.map((name) => (name === undefined ? undefined : opensslNames[name])),
+    )
+  })
+
+  it('finds revoked and not revoked certificates in a 200,000-entry CRL (6.8 MB), which asn1js’s node cap refused', () => {
+    const { der, serials } = bigCrl(200_000)
+    const crl = parseCrl(der)
+    expect(crl.entries.size).toBe(200_000)
+    for (const serial of [serials[0], serials[99_999], serials[199_999]]) expect(crl.entries.has(serial ?? '')).toBe(true)
+    expect(crl.entries.has('0fffffff')).toBe(false)
+    expect(crl.entries.get(serials[1] ?? '')).toEqual({ revocationDate: new Date(NOW.getTime() - 2000), reason: 'superseded' })
+    const revoked = checkCrl(leaf('signature-rsa2048'), pki.intermediate.certificate, [crl], { at: NOW })
+    expect(revoked).toMatchObject({ status: 'fail', subIndication: 'REVOKED', reason: expect.stringContaining('(superseded)') })
+    const good = checkCrl(leaf('signature-ec-p256'), pki.intermediate.certificate, [crl], { at: NOW })
+    expect(good.status).toBe('pass')
+  })
+
+  /** The CRL with its first reasonCode ENUMERATED set to `code`, signed again by the intermediate. */
+  const withReasonCode = (der: Uint8Array, code: number): Uint8Array => {
+    const bytes = Buffer.from(der)
+    // The reasonCode extension: OID 2.5.29.21, OCTET STRING { ENUMERATED }.
+    const at = bytes.indexOf(Buffer.from('0603551d1504030a01', 'hex'))
+    expect(at).toBeGreaterThan(0)
+    bytes[at + 9] = code
+    return resign(bytes, pki.intermediate.privateKey)
+  }
+
+  it('reads a CRL entry with reason code 7 (unused in RFC 5280) as revoked for an unknown reason, as OpenSSL does', () => {
+    const serial = describeCertificate(leaf('signature-rsa2048')).serialNumber
+    const base = opensslCrl({
+      issuer: pki.intermediate,
+      thisUpdate: NOW,
+      nextUpdate: nextUpdate(),
+      entries: [{ serial, revokedAt: new Date(NOW.getTime() - HOUR), reason: 'keyCompromise' }],
+    })
+    for (const code of [7, 11, 200]) {
+      const der = withReasonCode(base, code)
+      // OpenSSL still verifies the re-signed CRL against the intermediate.
+      const file = join(dir, `reason-${code}.crl`)
+      writeFileSync(file, der)
+      writeFileSync(join(dir, 'intermediate.pem'), derToPem(pki.intermediate.certificate))
+      const verified = execFileSync('openssl', ['crl', '-in', file, '-inform', 'DER', '-noout', '-CAfile', join(dir, 'intermediate.pem')], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      expect(verified + '').toBe('')
+      expect(parseCrl(der).entries.get(serial)).toEqual({
+        revocationDate: new Date(NOW.getTime() - HOUR),
+        unrecognisedReason: `code ${code}`,
+      })
+      const check = checkCrl(leaf('signature-rsa2048'), pki.intermediate.certificate, [der], { at: NOW })
+      expect(check).toMatchObject({
+        status: 'fail',
+        subIndication: 'REVOKED',
+        reason: expect.stringContaining(`(reason unknown: code ${code}, which RFC 5280 §5.3.1 does not define)`),
+      })
+    }
+  })
+
+  it('leaves a certificate on hold undecided (TRY_LATER), not revoked, and lets the most recent CRL speak', () => {
+    const serial = describeCertificate(leaf('signature-rsa2048')).serialNumber
+    const held = opensslCrl({
+      issuer: pki.intermediate,
+      thisUpdate: NOW,
+      nextUpdate: nextUpdate(),
+      entries: [{ serial, revokedAt: new Date(NOW.getTime() - HOUR), reason: 'certificateHold' }],
+    })
+    expect(parseCrl(held).entries.get(serial)?.reason).toBe('certificateHold')
+    const check = checkCrl(leaf('signature-rsa2048'), pki.intermediate.certificate, [held], { at: NOW })
+    expect(check).toMatchObject({
+      status: 'indeterminate',
+      subIndication: 'TRY_LATER',
+      reason: expect.stringMatching(/^suspended \(on hold\) since/),
+    })
+    // The hold lifted: a later CRL no longer lists it.
+    const lifted = opensslCrl({
+      issuer: pki.intermediate,
+      thisUpdate: new Date(NOW.getTime() + HOUR),
+      nextUpdate: nextUpdate(),
+      entries: [],
+    })
+    expect(
+      checkCrl(leaf('signature-rsa2048'), pki.intermediate.certificate, [held, lifted], { at: new Date(NOW.getTime() + 2 * HOUR) }).status,
+    ).toBe('pass')
+  })
+
+  it('does not use a CRL whose issuer’s keyUsage cannot be decoded (cRLSign unknown)', async () => {
+    const validity = { notBefore: new Date(NOW.getTime() - DAY), notAfter: new Date(NOW.getTime() + DAY) }
+    const ca = rawCertificate({
+      subject: 'CN=TEST CA whose keyUsage is a NULL, C=FR',
+      issuer: pki.root,
+      ...validity,
+      extensions: [
+        { oid: '2.5.29.19', critical: true, value: Uint8Array.of(0x30, 0x03, 0x01, 0x01, 0xff) },
+        { oid: '2.5.29.15', critical: true, value: Uint8Array.of(0x05, 0x00) },
+      ],
+    })
+    const child = rawCertificate({ subject: 'CN=TEST child, C=FR', issuer: ca, ...validity, extensions: [] }).certificate
+    // openssl ca refuses to sign with a CA whose extensions it cannot decode; the CA's own key signs here.
+    const signingKey = await crypto.subtle.importKey(
+      'pkcs8',
+      Uint8Array.from(ca.privateKey),
+      { name: 'ECDSA', namedCurve: 'P-256' },
+      false,
+      ['sign'],
+    )
+    const crl = new Uint8Array(
+      (
+        await x509.X509CrlGenerator.create({
+          issuer: describeCertificate(ca.certificate).subject,
+          thisUpdate: NOW,
+          nextUpdate: nextUpdate(),
+          signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+          signingKey,
+          entries: [],
+        })
+      ).rawData,
+    )
+    const check = checkCrl(child, ca.certificate, [crl], { at: NOW })
+    expect(check).toMatchObject({
+      status: 'indeterminate',
+      subIndication: 'TRY_LATER',
+      reason: expect.stringContaining("the keyUsage of 'CN=TEST CA whose keyUsage is a NULL, C=FR' cannot be decoded"),
+    })
+  })
+})
+
+/** `der` (a CRL) with its signature made again over its tbsCertList, with the PKCS#8 RSA key given. */
+function resign(der: Uint8Array, privateKey: Uint8Array): Uint8Array {
+  const outer = readTlv(der, 0)
+  const [tbs, algorithm] = outer === undefined ? [] : (readChildren(der, outer) ?? [])
+  if (tbs === undefined || algorithm === undefined) throw new Error('not a CRL')
+  const key = createPrivateKey({ key: Buffer.from(privateKey), format: 'der', type: 'pkcs8' })
+  const signature = sign('sha256', der.subarray(tbs.start, tbs.end), key)
+  const tlv = (tag: number, content: Uint8Array): Buffer => {
+    const length =
+      content.length < 0x80
+        ? [content.length]
+        : content.length < 0x10000
+          ? [0x82, content.length >> 8, content.length & 0xff]
+          : [0x83, content.length >> 16, (content.length >> 8) & 0xff, content.length & 0xff]
+    return Buffer.concat([Buffer.from([tag, ...length]), content])
+  }
+  return new Uint8Array(
+    tlv(
+      0x30,
+      Buffer.concat([
+        der.subarray(tbs.start, tbs.end),
+        der.subarray(algorithm.start, algorithm.end),
+        tlv(0x03, Buffer.concat([Buffer.from([0]), signature])),
+      ]),
+    ),
+  )
+}

@@ -101,7 +101,7 @@ export function parseOcspResponse(der: Uint8Array): ParsedOcspResponse {
   if (outer === undefined || outer.tag !== 0x30 || outer.end !== der.length) throw malformed('the bytes are not a DER OCSP response')
   let response: pkijs.OCSPResponse
   try {
-    response = pkijs.OCSPResponse.fromBER(new Uint8Array(der))
+    response = new pkijs.OCSPResponse({ schema: decodeBer(der, 'OCSPResponse') })
   } catch (err) {
     throw malformed(`the bytes are not an OCSP response (${message(err)})`, err)
   }
@@ -122,7 +122,7 @@ function parseBasic(der: Uint8Array): BasicOcspResponse {
   if (tbs === undefined || tbs.tag !== 0x30) throw malformed('the BasicOCSPResponse is not DER')
   let basic: pkijs.BasicOCSPResponse
   try {
-    basic = pkijs.BasicOCSPResponse.fromBER(new Uint8Array(der))
+    basic = new pkijs.BasicOCSPResponse({ schema: decodeBer(der, 'BasicOCSPResponse') })
   } catch (err) {
     throw malformed(`the BasicOCSPResponse does not decode (${message(err)})`, err)
   }
@@ -141,6 +141,20 @@ function parseBasic(der: Uint8Array): BasicOcspResponse {
     ...(nonceExtension === undefined ? {} : { nonce: nonceValue(new Uint8Array(nonceExtension.extnValue.valueBlock.valueHexView)) }),
   }
   return result
+}
+
+/**
+ * The ASN.1 tree of `der`, bounded by its size rather than by asn1js's default of 10,000 elements, which a
+ * response about 800 certificates (a CA answering for a batch) already exceeds. Every element takes at least two
+ * octets, so half the size bounds the count; OCTET STRING and BIT STRING contents are not parsed as nested ASN.1
+ * (pkijs reads the BasicOCSPResponse from the OCTET STRING's bytes, which {@link parseBasic} decodes on its own).
+ * {@link OCSP_RESPONSE_MAX_BYTES} thus bounds the work and the memory.
+ */
+function decodeBer(der: Uint8Array, what: string): asn1js.AsnType {
+  const decoded = asn1js.fromBER(new Uint8Array(der), { maxNodes: Math.ceil(der.length / 2) + 1, parseEmbedded: false })
+  if (decoded.offset === -1) throw new Error(`${what}: ${decoded.result.error}`)
+  if (decoded.offset !== der.length) throw new Error(`${what}: bytes after the end`)
+  return decoded.result
 }
 
 /** Read from the signed bytes rather than pkijs's re-encoded Name, so that it compares byte for byte with a subject. */

@@ -1,7 +1,7 @@
 import 'reflect-metadata'
 import { execFile, execFileSync } from 'node:child_process'
 import { promisify } from 'node:util'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -13,6 +13,7 @@ import { isSceauError } from '../errors.js'
 import { createTestPki, writeTestPki, type TestPki } from '../testing/pki.js'
 import { startOcspResponder, type TestOcspMode, type TestOcspResponder, type TestOcspStatus } from '../testing/ocsp-responder.js'
 import { describeCertificate } from '../x509/describe.js'
+import { derToPem } from '../x509/pem.js'
 import { postDer } from './http-fetch.js'
 import { checkOcsp, OcspCache } from './ocsp.js'
 import { buildOcspRequest } from './ocsp-request.js'
@@ -335,5 +336,67 @@ describe('interoperability with openssl ocsp', () => {
     const revokedAnswer = await ask('revoked-rsa2048')
     expect(revokedAnswer.stdout).toMatch(/Revocation Reason: keyCompromise/)
     expect(revokedAnswer.stdout).toMatch(/revoked-rsa2048.cert.pem: revoked/)
+  })
+
+  it('reads an answer openssl ocsp gives about 2,000 certificates at once, past asn1js’s default 10,000-element cap', () => {
+    writeFileSync(join(dir, 'intermediate.key'), derToPem(pki.intermediate.privateKey, 'PRIVATE KEY'), { mode: 0o600 })
+    const serials = Array.from({ length: 2000 }, (_, index) => (0x20000000 + index).toString(16))
+    serials.push(serial(good), serial(revoked))
+    const expiry = '491231000000Z'
+    const index = serials.map((hex) =>
+      hex === serial(revoked)
+        ? `R\t${expiry}\t250101000000Z,keyCompromise\t${hex.toUpperCase()}\tunknown\t/CN=${hex}`
+        : `V\t${expiry}\t\t${hex.toUpperCase()}\tunknown\t/CN=${hex}`,
+    )
+    writeFileSync(join(dir, 'index.txt'), `${index.join('\n')}\n`)
+    const request = join(dir, 'many.req')
+    const response = join(dir, 'many.resp')
+    execFileSync(
+      'openssl',
+      [
+        'ocsp',
+        '-issuer',
+        join(dir, 'intermediate.pem'),
+        ...serials.flatMap((hex) => ['-serial', `0x${hex}`]),
+        '-no_nonce',
+        '-reqout',
+        request,
+      ],
+      {
+        stdio: 'ignore',
+      },
+    )
+    execFileSync(
+      'openssl',
+      [
+        'ocsp',
+        '-index',
+        join(dir, 'index.txt'),
+        '-CA',
+        join(dir, 'intermediate.pem'),
+        '-rsigner',
+        join(dir, 'intermediate.pem'),
+        '-rkey',
+        join(dir, 'intermediate.key'),
+        '-reqin',
+        request,
+        '-respout',
+        response,
+        '-ndays',
+        '7',
+      ],
+      { stdio: 'ignore' },
+    )
+    const der = new Uint8Array(readFileSync(response))
+    expect(der.length).toBeGreaterThan(200_000)
+    const parsed = parseOcspResponse(der)
+    expect(parsed.basic?.responses).toHaveLength(2002)
+    return Promise.all([
+      expect(checkOcsp(good, issuer, { at: new Date(), response: der })).resolves.toMatchObject({ status: 'pass' }),
+      expect(checkOcsp(revoked, issuer, { at: new Date(), response: der })).resolves.toMatchObject({
+        status: 'fail',
+        revocationReason: 'keyCompromise',
+      }),
+    ])
   })
 })

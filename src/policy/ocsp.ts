@@ -6,8 +6,7 @@
 
 // @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata API when it loads.
 import 'reflect-metadata'
-import { createHash, createPublicKey, verify as verifySignature } from 'node:crypto'
-import * as x509 from '@peculiar/x509'
+import { createHash, createPublicKey, verify as verifySignature, X509Certificate } from 'node:crypto'
 import { equalBytes } from '../bytes.js'
 import { SceauError } from '../errors.js'
 import { describeCertificate } from '../x509/describe.js'
@@ -15,6 +14,8 @@ import { postDer } from './http-fetch.js'
 import { certificateParts, certIdKey, computeCertId, createOcspRequest, type CertId } from './ocsp-request.js'
 import { OCSP_RESPONSE_MAX_BYTES, parseOcspResponse, type BasicOcspResponse, type RevocationReason } from './ocsp-response.js'
 
+/** The extendedKeyUsage extension. */
+const EXTENDED_KEY_USAGE = '2.5.29.37'
 /** EKU id-kp-OCSPSigning. */
 const OCSP_SIGNING = '1.3.6.1.5.5.7.3.9'
 /** id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1). */
@@ -185,7 +186,7 @@ async function judge(
   if (!signatureVerifies(basic, responder.spki)) {
     return { status: 'indeterminate', reason: 'the OCSP response signature does not verify', ...base }
   }
-  const authorised = await responderAuthorised(responder, issuer, basic.producedAt)
+  const authorised = responderAuthorised(responder, issuer, basic.producedAt)
   if (authorised !== undefined) return { status: 'indeterminate', reason: authorised, ...base }
   const withResponder = { ...base, responder: { kind: responder.kind, noCheck: responder.noCheck } }
 
@@ -261,14 +262,14 @@ async function findResponder(basic: BasicOcspResponse, issuer: Uint8Array): Prom
     return { kind: 'issuer', certificate: issuer, spki: certificateParts(issuer).spki, noCheck: false }
   }
   for (const candidate of basic.certificates) {
-    let ok: boolean
+    let noCheck: boolean
     try {
-      ok = matches(candidate)
+      if (!matches(candidate)) continue
+      noCheck = describeCertificate(candidate).extensions.includes(OCSP_NOCHECK)
     } catch {
+      // A certificate of the response that cannot be read cannot be the responder's.
       continue
     }
-    if (!ok) continue
-    const noCheck = new x509.X509Certificate(new Uint8Array(candidate)).getExtension(OCSP_NOCHECK) !== null
     return { kind: 'delegated', certificate: candidate, spki: certificateParts(candidate).spki, noCheck }
   }
   return 'the OCSP response is signed by neither the issuing CA nor a certificate it includes'
@@ -286,18 +287,22 @@ function signatureVerifies(basic: BasicOcspResponse, spki: Uint8Array): boolean 
 }
 
 /** RFC 6960 §4.2.2.2: a delegated responder is certified by the CA for OCSP signing. Returns why not, or undefined. */
-async function responderAuthorised(responder: Responder, issuer: Uint8Array, producedAt: Date): Promise<string | undefined> {
+function responderAuthorised(responder: Responder, issuer: Uint8Array, producedAt: Date): string | undefined {
   if (responder.kind === 'issuer') return undefined
   const info = describeCertificate(responder.certificate)
+  if (info.undecodable.includes(EXTENDED_KEY_USAGE))
+    return 'the extended key usage of the OCSP responder certificate cannot be decoded: not known to be authorised'
   if (!info.extendedKeyUsage.includes(OCSP_SIGNING))
     return 'the OCSP responder certificate lacks the OCSPSigning extended key usage: not authorised'
   if (producedAt < info.notBefore || producedAt > info.notAfter)
     return 'the OCSP responder certificate was not valid when the response was produced'
-  const cert = new x509.X509Certificate(new Uint8Array(responder.certificate))
-  const ca = new x509.X509Certificate(new Uint8Array(issuer))
   const issued = equalBytes(certificateParts(responder.certificate).issuerName, certificateParts(issuer).subjectName)
-  if (!issued || !(await cert.verify({ publicKey: ca.publicKey, signatureOnly: true }))) {
-    return 'the OCSP responder certificate is not issued by the certificate issuer: not authorised'
+  let verified: boolean
+  try {
+    verified = new X509Certificate(responder.certificate).verify(new X509Certificate(issuer).publicKey)
+  } catch {
+    verified = false
   }
+  if (!issued || !verified) return 'the OCSP responder certificate is not issued by the certificate issuer: not authorised'
   return undefined
 }

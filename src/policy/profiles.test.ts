@@ -5,6 +5,7 @@ import { webcrypto } from 'node:crypto'
 import * as x509 from '@peculiar/x509'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createTestPki, type TestPki } from '../testing/pki.js'
+import { rawCertificate, type RawExtension } from '../testing/raw-certificate.js'
 import { encodeQcStatements, QC_STATEMENTS_OID, type QcStatementsSpec } from '../x509/qc-statements.js'
 import { pemToDer } from '../x509/pem.js'
 import { worst, type Check } from '../verdicts.js'
@@ -109,7 +110,7 @@ describe('profiles on the test PKI', () => {
     const qes = run('eidas-qes', der, pki.now)
     expect(byId(qes, 'profile.qualification')).toMatchObject({
       status: 'indeterminate',
-      reason: expect.stringMatching(/this is not a qualified certificate$/),
+      reason: expect.stringMatching(/this is not a qualified certificate \(the certificate has no QC statements\)$/),
     })
     expect(worst(run('none', der, pki.now))).toBe('pass')
   })
@@ -219,7 +220,9 @@ describe('profiles on real certificates and the real French TL seq 112', () => {
     expect(byId(rgs, 'profile.policy')?.reason).toMatch(/^a qualified certificate for electronic seals/)
     expect(byId(run('eidas-qualified', der, at, { trusted: true }), 'profile.qualification')).toMatchObject({
       status: 'indeterminate',
-      reason: expect.stringMatching(/this is a qualified certificate for electronic seals$/),
+      reason: expect.stringMatching(
+        /this is a qualified certificate for electronic seals \(for electronic seals: QcType eseal in the certificate\)$/,
+      ),
     })
   })
 
@@ -229,7 +232,9 @@ describe('profiles on real certificates and the real French TL seq 112', () => {
     expect(worst(run('eidas-qualified', der, when, { trusted: true }))).toBe('pass')
     expect(byId(run('eidas-qes', der, when, { trusted: true }), 'profile.qualification')).toMatchObject({
       status: 'indeterminate',
-      reason: expect.stringMatching(/this is a qualified certificate for electronic signatures without a QSCD$/),
+      reason: expect.stringMatching(
+        /this is a qualified certificate for electronic signatures without a QSCD \(the trusted list says QCNoQSCD\)$/,
+      ),
     })
     // Its policy 1.3.6.1.4.1.15819.5.1.3.1 is Universign's QCNoQSCD offer, not an RGS** one.
     expect(byId(run('rgs2-signature', der, when, { trusted: true }), 'profile.policy')?.status).toBe('indeterminate')
@@ -243,5 +248,80 @@ describe('profiles on real certificates and the real French TL seq 112', () => {
     const darva = run('rgs2-signature', pem('qualification/DARVA-OREA-1__238ccd72.pem'), at, { trusted: true })
     expect(byId(darva, 'profile.keyUsage')?.status).toBe('indeterminate')
     expect(byId(darva, 'profile.seal')?.status).toBe('indeterminate')
+  })
+})
+
+describe('profiles and qualification on certificates whose extensions cannot be decoded', () => {
+  const hex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'hex'))
+  // Certum QCA 2017's qcStatements: QcCompliance, QcType esign written as a bare OID (not a SEQUENCE OF), QcSSCD.
+  const CERTUM_QC = {
+    oid: QC_STATEMENTS_OID,
+    value: hex('30273008060604008e4601013011060604008e460106060704008e460106013008060604008e460104'),
+  }
+  const NON_REPUDIATION = { oid: '2.5.29.15', critical: true, value: hex('03020640') }
+  const POLICY = { oid: '2.5.29.32', value: hex('300b300906072a817a01020304') } // 1.2.250.1.2.3.4
+  const CRL = { oid: '2.5.29.31', value: hex('30173015a013a011860f687474703a2f2f63726c2e74657374') }
+  const make = (extensions: RawExtension[], subject = PERSON): Uint8Array =>
+    rawCertificate({ subject, notBefore: new Date(AT.getTime() - DAY), notAfter: new Date(AT.getTime() + 365 * DAY), extensions })
+      .certificate
+  const certum = (): Uint8Array => make([NON_REPUDIATION, CERTUM_QC, POLICY, CRL])
+
+  it('says "QcType could not be read" as a warning, and qualifies the certificate as no more than that allows', () => {
+    const result = qualifyCertificate(certum(), { at: AT })
+    expect(result.qualification).toBe('NOT_QUALIFIED')
+    expect(byId(result.checks, 'qualification.type')).toMatchObject({
+      status: 'warning',
+      reason: 'type undecidable: QcType could not be read: its value is not a SEQUENCE OF OBJECT IDENTIFIER (EN 319 412-5 §4.2.3)',
+    })
+    expect(byId(result.checks, 'qualification.qcCompliance')?.status).toBe('pass')
+    expect(byId(result.checks, 'qualification.qscd')?.status).toBe('pass')
+  })
+
+  it('leaves eidas-qes and eidas-qualified undecided with that reason; rgs2-signature passes on an accepted RGS policy', () => {
+    for (const profile of ['eidas-qes', 'eidas-qualified'] as const) {
+      expect(byId(run(profile, certum()), 'profile.qualification')).toMatchObject({
+        status: 'indeterminate',
+        subIndication: 'CHAIN_CONSTRAINTS_FAILURE',
+        reason: expect.stringContaining('this is not a qualified certificate (type undecidable: QcType could not be read'),
+      })
+    }
+    const without = byId(run('rgs2-signature', certum()), 'profile.policy')
+    expect(without).toMatchObject({ status: 'indeterminate', reason: expect.stringContaining('QcType could not be read') })
+    const rgs = run('rgs2-signature', certum(), AT, { acceptedPolicyOids: ['1.2.250.1.2.3.4'] })
+    expect(worst(rgs)).toBe('pass')
+    expect(worst(run('none', certum()))).toBe('pass')
+  })
+
+  it('cannot rule out a seal when the QcType is unreadable and the subject names no person', () => {
+    const organisation = make([NON_REPUDIATION, CERTUM_QC, POLICY, CRL], 'C=FR, O=Commune TEST, CN=Service courrier TEST')
+    expect(byId(run('rgs2-signature', organisation, AT, { acceptedPolicyOids: ['1.2.250.1.2.3.4'] }), 'profile.seal')).toMatchObject({
+      status: 'indeterminate',
+      reason: 'the QcType cannot be read and the subject names no natural person: it may be an electronic seal',
+    })
+  })
+
+  it('leaves keyUsage, policy and revocation pointers undecided or noted when their extensions cannot be decoded', () => {
+    const badKeyUsage = make([{ oid: '2.5.29.15', critical: true, value: hex('0500') }, CERTUM_QC, POLICY, CRL])
+    expect(byId(run('eidas-qes', badKeyUsage), 'profile.keyUsage')).toMatchObject({
+      status: 'indeterminate',
+      subIndication: 'CHAIN_CONSTRAINTS_FAILURE',
+      reason: 'the keyUsage extension cannot be decoded: whether it allows nonRepudiation is unknown',
+    })
+    const badPolicies = make([
+      NON_REPUDIATION,
+      CERTUM_QC,
+      { oid: '2.5.29.32', value: hex('0500') },
+      { oid: '2.5.29.31', value: hex('020101') },
+    ])
+    const checks = run('rgs2-signature', badPolicies, AT, { acceptedPolicyOids: ['1.2.250.1.2.3.4'] })
+    expect(byId(checks, 'profile.policy')).toMatchObject({
+      status: 'indeterminate',
+      reason: expect.stringContaining('its certificatePolicies cannot be decoded'),
+    })
+    expect(byId(checks, 'profile.revocationPointers')).toMatchObject({
+      status: 'warning',
+      reason:
+        'no CRL distribution point and no OCSP responder (cRLDistributionPoints (2.5.29.31) cannot be decoded): revocation cannot be checked',
+    })
   })
 })

@@ -17,7 +17,14 @@ import { Certificate } from '@peculiar/asn1-x509'
 import * as x509 from '@peculiar/x509'
 import type { Check } from '../verdicts.js'
 import type { Qualification, QualificationResult } from './qualification.js'
-import { describeCertificate, type CertificateInfo } from '../x509/describe.js'
+import { describeCertificate, extensionLabel, type CertificateInfo } from '../x509/describe.js'
+
+const KEY_USAGE = '2.5.29.15'
+const CERTIFICATE_POLICIES = '2.5.29.32'
+const CRL_DISTRIBUTION_POINTS = '2.5.29.31'
+const AUTHORITY_INFO_ACCESS = '1.3.6.1.5.5.7.1.1'
+const QC_STATEMENTS = '1.3.6.1.5.5.7.1.3'
+const QC_TYPE = '0.4.0.1862.1.6'
 
 /** A profile {@link evaluateProfile} knows. */
 export type ProfileName = 'rgs2-signature' | 'eidas-qes' | 'eidas-qualified' | 'none'
@@ -179,10 +186,19 @@ export function evaluateProfile(name: ProfileName, input: ProfileInput): Check[]
         revocationPointersCheck(info),
       ]
     case 'eidas-qes':
-      return [requireQualification(info, q, ['QC_FOR_ESIG_QSCD'], 'a qualified electronic signature needs'), keyUsageCheck(info), ...common]
+      return [
+        requireQualification(info, input.qualification, ['QC_FOR_ESIG_QSCD'], 'a qualified electronic signature needs'),
+        keyUsageCheck(info),
+        ...common,
+      ]
     case 'eidas-qualified':
       return [
-        requireQualification(info, q, ['QC_FOR_ESIG_QSCD', 'QC_FOR_ESIG'], 'public procurement (arrêté du 22 mars 2019) needs'),
+        requireQualification(
+          info,
+          input.qualification,
+          ['QC_FOR_ESIG_QSCD', 'QC_FOR_ESIG'],
+          'public procurement (arrêté du 22 mars 2019) needs',
+        ),
         ...common,
       ]
     case 'none':
@@ -197,10 +213,11 @@ interface ExtraFacts {
   readonly pseudonym: boolean
 }
 
-// What describeCertificate does not give: the certificate's own signature algorithm and the person's names.
+// What describeCertificate does not give: the certificate's own signature algorithm and the person's names. The
+// subject is read on its own (x509.X509Certificate would decode every extension, and throw on one it cannot).
 function extraFacts(der: Uint8Array): ExtraFacts {
   const cert = AsnConvert.parse(new Uint8Array(der), Certificate)
-  const name = new x509.X509Certificate(new Uint8Array(der)).subjectName
+  const name = new x509.Name(AsnConvert.serialize(cert.tbsCertificate.subject))
   return {
     signatureAlgorithm: signatureAlgorithmName(cert.signatureAlgorithm.algorithm, cert.signatureAlgorithm.parameters ?? null),
     givenName: name.getField('2.5.4.42').length > 0,
@@ -247,7 +264,12 @@ const HASHES: Readonly<Record<string, string>> = {
 function signatureAlgorithmName(oid: string, parameters: ArrayBuffer | null): string {
   if (oid === '1.2.840.113549.1.1.10') {
     // RSASSA-PSS names its hash in the parameters; absent, RFC 4055 says SHA-1.
-    const hash = parameters === null ? '1.3.14.3.2.26' : AsnConvert.parse(parameters, RsaSaPssParams).hashAlgorithm.algorithm
+    let hash: string
+    try {
+      hash = parameters === null ? '1.3.14.3.2.26' : AsnConvert.parse(parameters, RsaSaPssParams).hashAlgorithm.algorithm
+    } catch {
+      return 'RSASSA-PSS with parameters that cannot be decoded'
+    }
     return `RSASSA-PSS with ${HASHES[hash] ?? hash}`
   }
   return SIGNATURE_ALGORITHMS[oid] ?? oid
@@ -258,6 +280,13 @@ function rgsQualificationCheck(info: CertificateInfo, input: ProfileInput): Chec
   const q = input.qualification.qualification
   if (q === 'QC_FOR_ESIG_QSCD') {
     return { id: 'profile.policy', status: 'pass', reason: `${QUALIFICATION_WORDS[q]} (${input.qualification.source})`, subject }
+  }
+  if (info.undecodable.includes(CERTIFICATE_POLICIES)) {
+    return unmet(
+      'profile.policy',
+      `${QUALIFICATION_WORDS[q]}, and its certificatePolicies cannot be decoded: whether it carries an RGS**/RGS*** signature policy is unknown`,
+      subject,
+    )
   }
   const policies = new Set(info.policies)
   const accepted = [...RGS_SIGNATURE_POLICY_OIDS, ...(input.acceptedPolicyOids ?? []).map((oid) => [oid])]
@@ -270,25 +299,54 @@ function rgsQualificationCheck(info: CertificateInfo, input: ProfileInput): Chec
       subject,
     }
   }
+  const why = qualificationShortfall(input.qualification, ['QC_FOR_ESIG_QSCD'])
   return unmet(
     'profile.policy',
-    `${QUALIFICATION_WORDS[q]}, and none of its policies (${info.policies.join(', ') || 'none'}) is a known RGS**/RGS*** signature policy`,
+    `${QUALIFICATION_WORDS[q]}${why.length === 0 ? '' : ` (${why.join('; ')})`}, and none of its policies (${info.policies.join(', ') || 'none'}) is a known RGS**/RGS*** signature policy`,
     subject,
   )
 }
 
-function requireQualification(info: CertificateInfo, q: Qualification, accepted: readonly Qualification[], what: string): Check {
+function requireQualification(
+  info: CertificateInfo,
+  qualification: QualificationResult,
+  accepted: readonly Qualification[],
+  what: string,
+): Check {
+  const q = qualification.qualification
   if (accepted.includes(q))
     return { id: 'profile.qualification', status: 'pass', reason: `${QUALIFICATION_WORDS[q]}`, subject: info.subject }
+  const why = qualificationShortfall(qualification, accepted)
   return unmet(
     'profile.qualification',
-    `${what} ${accepted.map((a) => QUALIFICATION_WORDS[a]).join(' or ')}; this is ${QUALIFICATION_WORDS[q]}`,
+    `${what} ${accepted.map((a) => QUALIFICATION_WORDS[a]).join(' or ')}; this is ${QUALIFICATION_WORDS[q]}${why.length === 0 ? '' : ` (${why.join('; ')})`}`,
     info.subject,
   )
 }
 
+/**
+ * The qualification's own findings that explain why it falls short of `accepted`: no QcCompliance; else the type
+ * (a QcType that could not be read, a seal) and, when only a QSCD will do, the QSCD; and what the trusted list said.
+ */
+function qualificationShortfall(qualification: QualificationResult, accepted: readonly Qualification[]): string[] {
+  const finding = (id: string): string[] => {
+    const check = qualification.checks.find((candidate) => candidate.id === id)
+    return check?.status === 'warning' ? [check.reason] : []
+  }
+  const qc = finding('qualification.qcCompliance')
+  const needsQscd = accepted.every((value) => value.endsWith('_QSCD'))
+  return [
+    ...qc,
+    ...(qc.length > 0 ? [] : [...finding('qualification.type'), ...(needsQscd ? finding('qualification.qscd') : [])]),
+    ...finding('qualification.tl.status'),
+    ...finding('qualification.tl.criteria'),
+  ]
+}
+
 function keyUsageCheck(info: CertificateInfo): Check {
   const subject = info.subject
+  if (info.undecodable.includes(KEY_USAGE))
+    return unmet('profile.keyUsage', 'the keyUsage extension cannot be decoded: whether it allows nonRepudiation is unknown', subject)
   const usages = info.keyUsage
   if (usages.includes('nonRepudiation')) {
     return { id: 'profile.keyUsage', status: 'pass', reason: `keyUsage ${usages.join(', ')} includes nonRepudiation`, subject }
@@ -317,6 +375,10 @@ function sealCheck(info: CertificateInfo, facts: ExtraFacts, q: Qualification): 
   else if (info.subjectOrganization !== undefined && !person && info.subjectCommonName === info.subjectOrganization)
     why = `its subject names the organisation ${info.subjectOrganization} and no natural person`
   if (why !== undefined) return unmet('profile.seal', `this is an electronic seal, not a personal signature: ${why}`, subject)
+  // A QcType that cannot be read might say eseal; a subject naming a person settles it, nothing else does.
+  const typeUnknown = info.undecodable.includes(QC_STATEMENTS) || (info.qcStatements?.undecodable ?? []).includes(QC_TYPE)
+  if (typeUnknown && !person)
+    return unmet('profile.seal', 'the QcType cannot be read and the subject names no natural person: it may be an electronic seal', subject)
   return { id: 'profile.seal', status: 'pass', reason: 'a certificate of a natural person, not a seal', subject }
 }
 
@@ -364,12 +426,19 @@ function subjectCheck(info: CertificateInfo, facts: ExtraFacts): Check {
 function revocationPointersCheck(info: CertificateInfo): Check {
   const subject = info.subject
   const pointers = [...info.crlDistributionPoints.map((u) => `CRL ${u}`), ...info.ocspUrls.map((u) => `OCSP ${u}`)]
+  const unreadable = [CRL_DISTRIBUTION_POINTS, AUTHORITY_INFO_ACCESS].filter((oid) => info.undecodable.includes(oid)).map(extensionLabel)
+  const note = unreadable.length === 0 ? '' : ` (${unreadable.join(' and ')} cannot be decoded)`
   return pointers.length > 0
-    ? { id: 'profile.revocationPointers', status: 'pass', reason: pointers.join(', '), subject }
+    ? {
+        id: 'profile.revocationPointers',
+        status: unreadable.length === 0 ? 'pass' : 'warning',
+        reason: pointers.join(', ') + note,
+        subject,
+      }
     : {
         id: 'profile.revocationPointers',
         status: 'warning',
-        reason: 'no CRL distribution point and no OCSP responder: revocation cannot be checked',
+        reason: `no CRL distribution point and no OCSP responder${note}: revocation cannot be checked`,
         subject,
       }
 }

@@ -38,7 +38,8 @@ export interface QualificationResult {
   }
   /**
    * `qualification.qcCompliance`, `qualification.qscd`, `qualification.type` (about the result at the
-   * validation date), `qualification.tl.service`, `qualification.tl.status`.
+   * validation date), `qualification.tl.service`, `qualification.tl.status`, `qualification.tl.criteria` (when
+   * the facts the trusted list selects by cannot be decoded). All `pass` or `warning`: a profile decides.
    */
   readonly checks: Check[]
 }
@@ -204,6 +205,19 @@ export function qualifyCertificate(certificate: Uint8Array, options: QualifyOpti
   }
 
   checks.push({ id: 'qualification.tl.service', status: 'pass', reason: `issued by the CA/QC service ${serviceWords}`, subject })
+  // TS 119 612 §5.5.9.2 Qualifications pick certificates by keyUsage and policies: unknown facts make the pick unsure.
+  const unknownCriteria = [KEY_USAGE, CERTIFICATE_POLICIES].filter((oid) => info.undecodable.includes(oid))
+  const withCriteria = [entryAtIssuance, entryAtValidation].some((entry) => (entry?.qualifications.length ?? 0) > 0)
+  if (unknownCriteria.length > 0 && withCriteria) {
+    checks.push({
+      id: 'qualification.tl.criteria',
+      status: 'warning',
+      reason: `the service's Qualifications select certificates by keyUsage and policies, and this certificate's ${unknownCriteria
+        .map((oid) => (oid === KEY_USAGE ? 'keyUsage' : 'certificatePolicies'))
+        .join(' and ')} cannot be decoded: the qualifiers applied may not be the ones meant for it`,
+      subject,
+    })
+  }
   const issuanceQualification = chosen.atIssuance.qualification
   let qualification = chosen.atValidation.qualification
   const validAtIssuance = chosen.atIssuance.statusValid
@@ -239,16 +253,37 @@ export function qualifyCertificate(certificate: Uint8Array, options: QualifyOpti
   }
 }
 
-/** What the certificate says of itself (DSS `…ByCertificatePostEIDAS` / `PreEIDAS` strategies). */
+const KEY_USAGE = '2.5.29.15'
+const CERTIFICATE_POLICIES = '2.5.29.32'
+const QC_STATEMENTS = '1.3.6.1.5.5.7.1.3'
+const QC_TYPE = '0.4.0.1862.1.6'
+const QC_LEGISLATION = '0.4.0.1862.1.7'
+
+/**
+ * What the certificate says of itself (DSS `…ByCertificatePostEIDAS` / `PreEIDAS` strategies). A fact read from an
+ * extension or statement that cannot be decoded is unknown, and its reason says so: the qualification that follows
+ * is what can be established, and a profile that needs more cannot confirm it.
+ */
 function certificateFacts(info: CertificateInfo): Facts {
   const qc = info.qcStatements
   const policies = new Set(info.policies)
   const preEidas = info.notBefore < EIDAS_DATE
   const legislation = qc?.legislation ?? []
+  const unreadableStatements = new Set(qc?.undecodable ?? [])
+  const qcUnreadable = info.undecodable.includes(QC_STATEMENTS)
+  const policiesUnreadable = info.undecodable.includes(CERTIFICATE_POLICIES)
+  const policiesNote = policiesUnreadable ? '; its certificatePolicies cannot be decoded' : ''
 
   let isQc: boolean
   let qcReason: string
-  if (qc?.compliance === true && legislation.length === 0) {
+  if (qcUnreadable) {
+    isQc = false
+    qcReason = `the certificate's qcStatements extension cannot be decoded: whether it declares QcCompliance is unknown${policiesNote}`
+  } else if (qc?.compliance === true && unreadableStatements.has(QC_LEGISLATION)) {
+    isQc = false
+    qcReason =
+      'the certificate declares QcCompliance, but its QcCClegislation cannot be read: whether it is an EU qualified certificate is unknown'
+  } else if (qc?.compliance === true && legislation.length === 0) {
     isQc = true
     qcReason = 'the certificate declares QcCompliance (EU qualified certificate)'
   } else if (qc?.compliance === true) {
@@ -259,14 +294,20 @@ function certificateFacts(info: CertificateInfo): Facts {
     qcReason = 'the certificate, issued before eIDAS, carries the TS 101 456 QCP/QCP+ policy'
   } else {
     isQc = false
-    qcReason = qc === null ? 'the certificate has no QC statements' : 'the certificate does not declare QcCompliance'
+    qcReason = (qc === null ? 'the certificate has no QC statements' : 'the certificate does not declare QcCompliance') + policiesNote
   }
 
   let type: QcKind | undefined
   let typeReason: string
   const types = qc?.types ?? []
   const single = types.length === 1 ? CERTIFICATE_TYPES[types[0] as string] : undefined
-  if (single !== undefined) {
+  if (qcUnreadable || unreadableStatements.has(QC_TYPE)) {
+    // DSS reads an unreadable QcType as an absent one (then e-signatures); what the issuer wrote is not known.
+    type = undefined
+    typeReason = qcUnreadable
+      ? 'QcType could not be read: the qcStatements extension cannot be decoded'
+      : 'QcType could not be read: its value is not a SEQUENCE OF OBJECT IDENTIFIER (EN 319 412-5 §4.2.3)'
+  } else if (single !== undefined) {
     type = single
     typeReason = `QcType ${qc?.types[0] ?? ''} in the certificate`
   } else if (types.length > 1) {
@@ -281,6 +322,9 @@ function certificateFacts(info: CertificateInfo): Facts {
   } else if (types.length === 1) {
     type = undefined
     typeReason = `unknown QcType ${qc?.types[0] ?? ''}`
+  } else if (policiesUnreadable) {
+    type = undefined
+    typeReason = 'no QcType, and the certificatePolicies (which could name QCP-l or QCP-w) cannot be decoded'
   } else {
     // Older French QCs (ANTS 2016, Universign 2015) have no QcType: DSS reads them as for e-signatures (research §8.2).
     type = 'esig'
@@ -298,6 +342,9 @@ function certificateFacts(info: CertificateInfo): Facts {
   } else if (preEidas && policies.has(ETSI_POLICIES.qcpPublicWithSscd)) {
     qscd = true
     qscdReason = 'the certificate, issued before eIDAS, carries the TS 101 456 QCP+ policy'
+  } else if (qcUnreadable || policiesUnreadable) {
+    qscd = false
+    qscdReason = `whether the key is on a QSCD is unknown: the certificate's ${qcUnreadable ? 'qcStatements' : 'certificatePolicies'} cannot be decoded`
   } else {
     qscd = false
     qscdReason = 'the certificate declares no QcSSCD: the key is not known to be on a QSCD'

@@ -3,6 +3,7 @@ import { X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { isSceauError } from '../errors.js'
+import { rawCertificate } from '../testing/raw-certificate.js'
 import { describeCertificate } from './describe.js'
 import { readCertificates } from './pem.js'
 
@@ -61,6 +62,8 @@ describe('describeCertificate on a real ANTS agent certificate (eIDAS QC, QSCD, 
     expect(info.crlDistributionPoints).toEqual(['http://crl.ants.gouv.fr/antsav3/ac_personnes_aae_3.crl'])
     expect(info.ocspUrls).toEqual(['http://ocsp.ants.gouv.fr/antsav3/ac_personnes_aae_3'])
     expect(info.caIssuers).toEqual(['http://sp.ants.gouv.fr/antsav3/ac_personnes_aae_3.cer'])
+    expect(info.subjectAltNames).toEqual([{ type: 'email', value: 'mathieu.jorry@ssi.gouv.fr' }])
+    expect(info.undecodable).toEqual([])
   })
 
   it('is chained to the real ANTS CA by key identifier', () => {
@@ -197,12 +200,168 @@ describe('describeCertificate on bytes that are not a certificate', () => {
     expectMalformed(new Uint8Array([...AGENT, 0]))
   })
 
-  it('rejects a certificate whose qcStatements value is damaged, naming the extension', () => {
-    // The QcType SEQUENCE tag inside the qcStatements value, turned into a SET tag.
-    const damaged = new Uint8Array(AGENT)
-    const at = Buffer.from(damaged).indexOf(Buffer.from('3009060704008e46010601', 'hex'))
+  it('rejects a certificate whose Extensions list is not a SEQUENCE OF Extension (OpenSSL refuses it too)', () => {
+    const fields = Buffer.from(AGENT)
+    // The [3] tag of the extensions, then the SEQUENCE tag inside it, turned into a SET tag.
+    const at = fields.indexOf(Buffer.from('a382', 'hex'))
     expect(at).toBeGreaterThan(0)
-    damaged[at] = 0x31
-    expect(() => describeCertificate(damaged)).toThrow(/qcStatements/)
+    const damaged = new Uint8Array(AGENT)
+    damaged[at + 4] = 0x31
+    expect(() => new X509Certificate(damaged)).toThrow()
+    expectMalformed(damaged)
+  })
+})
+
+describe('describeCertificate on extensions that cannot be decoded', () => {
+  const notBefore = new Date('2026-01-01T00:00:00Z')
+  const notAfter = new Date('2028-01-01T00:00:00Z')
+  const hex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text.replace(/ /g, ''), 'hex'))
+  // A well-formed value for each extension describeCertificate reads, so that one damaged value can be put among them.
+  const GOOD = {
+    '2.5.29.15': hex('03020640'), // keyUsage nonRepudiation
+    '2.5.29.37': hex('300a06082b06010505070304'), // extendedKeyUsage emailProtection
+    '2.5.29.19': hex('3000'), // basicConstraints, not a CA
+    '2.5.29.32': hex('300b300906072a817a01020304'), // certificatePolicies 1.2.250.1.2.3.4
+    '1.3.6.1.5.5.7.1.1': hex('301e301c06082b060105050730018610687474703a2f2f6f6373702e74657374'), // OCSP http://ocsp.test
+    '2.5.29.31': hex('30173015a013a011860f687474703a2f2f63726c2e74657374'), // CRL http://crl.test
+    '2.5.29.14': hex('04020102'),
+    '2.5.29.35': hex('300480020304'),
+    '2.5.29.17': hex('300d810b6140652e6578616d706c65'), // email a@e.example
+    '1.3.6.1.5.5.7.1.3': hex('30273008060604008e4601013011060604008e460106060704008e460106013008060604008e460104'),
+  } as const
+  type Oid = keyof typeof GOOD
+  const certificate = (damaged: Partial<Record<Oid, Uint8Array>>, critical: Oid[] = []): Uint8Array =>
+    rawCertificate({
+      subject: 'CN=TEST damaged extensions, O=sceau tests, C=FR',
+      notBefore,
+      notAfter,
+      extensions: (Object.keys(GOOD) as Oid[]).map((oid) => ({ oid, critical: critical.includes(oid), value: damaged[oid] ?? GOOD[oid] })),
+    }).certificate
+  const opensslReads = (der: Uint8Array): boolean => {
+    new X509Certificate(der)
+    execFileSync('openssl', ['x509', '-inform', 'DER', '-noout', '-text'], { input: der, stdio: ['pipe', 'ignore', 'ignore'] })
+    return true
+  }
+
+  it('reads every extension of the reference certificate, and a Certum-style bare QcType as one undecodable statement', () => {
+    const der = certificate({})
+    expect(opensslReads(der)).toBe(true)
+    const info = describeCertificate(der)
+    expect(info.undecodable).toEqual([])
+    expect(info.keyUsage).toEqual(['nonRepudiation'])
+    expect(info.extendedKeyUsage).toEqual(['1.3.6.1.5.5.7.3.4'])
+    expect(info.isCA).toBe(false)
+    expect(info.policies).toEqual(['1.2.250.1.2.3.4'])
+    expect(info.ocspUrls).toEqual(['http://ocsp.test'])
+    expect(info.crlDistributionPoints).toEqual(['http://crl.test'])
+    expect(info.subjectKeyIdentifier).toBe('0102')
+    expect(info.authorityKeyIdentifier).toBe('0304')
+    expect(info.subjectAltNames).toEqual([{ type: 'email', value: 'a@e.example' }])
+    expect(info.qcStatements).toMatchObject({ compliance: true, sscd: true, types: [], undecodable: ['0.4.0.1862.1.6'] })
+  })
+
+  // Each damaged value is a well-formed DER element of the wrong type, or not DER at all.
+  const DAMAGED: readonly [Oid, string, Uint8Array][] = [
+    ['2.5.29.15', 'keyUsage as a NULL', hex('0500')],
+    ['2.5.29.15', 'keyUsage with 8 unused bits', hex('03020880')],
+    ['2.5.29.37', 'extendedKeyUsage as a bare OID', hex('0603550403')],
+    ['2.5.29.19', 'basicConstraints as a bare BOOLEAN', hex('0101ff')],
+    ['2.5.29.32', 'certificatePolicies as a NULL', hex('0500')],
+    ['1.3.6.1.5.5.7.1.1', 'authorityInfoAccess holding an INTEGER', hex('3003020101')],
+    ['2.5.29.31', 'cRLDistributionPoints holding an INTEGER', hex('3003020101')],
+    ['2.5.29.14', 'subjectKeyIdentifier as a NULL', hex('0500')],
+    ['2.5.29.35', 'authorityKeyIdentifier as an INTEGER', hex('020101')],
+    ['2.5.29.17', 'subjectAltName holding an INTEGER', hex('3003020101')],
+    ['1.3.6.1.5.5.7.1.3', 'qcStatements as an OCTET STRING', hex('04020000')],
+    ['2.5.29.15', 'keyUsage truncated (not DER)', hex('0303')],
+  ]
+
+  for (const [oid, what, value] of DAMAGED) {
+    it(`records ${what} as undecodable, keeps the other facts, and throws nothing (OpenSSL reads the certificate)`, () => {
+      const der = certificate({ [oid]: value })
+      expect(opensslReads(der)).toBe(true)
+      const info = describeCertificate(der)
+      expect(info.undecodable).toEqual([oid])
+      expect(info.extensions).toEqual(Object.keys(GOOD))
+      // The facts of the damaged extension are empty (unknown), the others are read as in the reference.
+      const reference = describeCertificate(certificate({}))
+      const view = (read: typeof info): Record<Oid, unknown> => ({
+        '2.5.29.15': read.keyUsage,
+        '2.5.29.37': read.extendedKeyUsage,
+        '2.5.29.19': [read.isCA, read.pathLength],
+        '2.5.29.32': read.policies,
+        '1.3.6.1.5.5.7.1.1': read.ocspUrls,
+        '2.5.29.31': read.crlDistributionPoints,
+        '2.5.29.14': read.subjectKeyIdentifier,
+        '2.5.29.35': read.authorityKeyIdentifier,
+        '2.5.29.17': read.subjectAltNames,
+        '1.3.6.1.5.5.7.1.3': read.qcStatements,
+      })
+      const empty: Record<Oid, unknown> = {
+        '2.5.29.15': [],
+        '2.5.29.37': [],
+        '2.5.29.19': [false, undefined],
+        '2.5.29.32': [],
+        '1.3.6.1.5.5.7.1.1': [],
+        '2.5.29.31': [],
+        '2.5.29.14': undefined,
+        '2.5.29.35': undefined,
+        '2.5.29.17': [],
+        '1.3.6.1.5.5.7.1.3': null,
+      }
+      expect(view(info)).toEqual({ ...view(reference), [oid]: empty[oid] })
+      expect(info.subject).toBe(reference.subject)
+    })
+  }
+
+  it('reads neither copy of an extension present twice (RFC 5280 §4.2), and says so', () => {
+    const der = rawCertificate({
+      subject: 'CN=TEST twice, C=FR',
+      notBefore,
+      notAfter,
+      extensions: [
+        { oid: '2.5.29.15', critical: true, value: hex('03020640') },
+        { oid: '2.5.29.15', critical: true, value: hex('03020780') },
+      ],
+    }).certificate
+    expect(opensslReads(der)).toBe(true)
+    const info = describeCertificate(der)
+    expect(info.undecodable).toEqual(['2.5.29.15'])
+    expect(info.keyUsage).toEqual([])
+    expect(info.keyUsageCritical).toBe(true)
+  })
+
+  it('reads a certificate OpenSSL made with a bare QcType, as Certum QCA 2017 writes it', () => {
+    const der = new Uint8Array(
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-nodes',
+          '-subj',
+          '/CN=TEST Certum-style QcType',
+          '-days',
+          '1',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-keyout',
+          '/dev/null',
+          '-outform',
+          'DER',
+          '-addext',
+          'keyUsage=critical,nonRepudiation',
+          '-addext',
+          '1.3.6.1.5.5.7.1.3=DER:30273008060604008e4601013011060604008e460106060704008e460106013008060604008e460104',
+        ],
+        { stdio: ['ignore', 'pipe', 'ignore'] },
+      ),
+    )
+    const info = describeCertificate(der)
+    expect(info.keyUsage).toEqual(['nonRepudiation'])
+    expect(info.undecodable).toEqual([])
+    expect(info.qcStatements).toMatchObject({ compliance: true, sscd: true, types: [], undecodable: ['0.4.0.1862.1.6'] })
   })
 })

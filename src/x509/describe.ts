@@ -3,6 +3,11 @@
  * statements, the public key, revocation and issuer locations. No verdicts here: the policy layer decides
  * what an RGS** or eIDAS profile requires of these facts.
  *
+ * Each extension is decoded on its own: one that does not follow its ASN.1 definition (Certum QCA 2017 writes
+ * QcType as a bare OID instead of a SEQUENCE OF OID) is listed in {@link CertificateInfo.undecodable} and its facts
+ * are left empty, rather than making the whole certificate unreadable. Only a certificate whose outline, names,
+ * serial, validity or key cannot be read is refused: OpenSSL refuses those too.
+ *
  * @packageDocumentation
  */
 
@@ -12,11 +17,24 @@ import { createHash } from 'node:crypto'
 import { AsnConvert } from '@peculiar/asn1-schema'
 import { ECParameters } from '@peculiar/asn1-ecc'
 import { RSAPublicKey } from '@peculiar/asn1-rsa'
-import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509'
+import {
+  AuthorityInfoAccessSyntax,
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  CertificatePolicies,
+  CRLDistributionPoints,
+  ExtendedKeyUsage,
+  Extension,
+  GeneralName,
+  SubjectAlternativeName,
+  SubjectKeyIdentifier,
+  SubjectPublicKeyInfo,
+  Validity,
+} from '@peculiar/asn1-x509'
 import * as x509 from '@peculiar/x509'
 import { SceauError } from '../errors.js'
 import type { KeyDescription, NamedCurve } from '../types.js'
-import { certificateSpki } from './der.js'
+import { certificateFields, readChildren, readTlv, type Tlv } from './der.js'
 import { parseQcStatements, QC_STATEMENTS_OID, type QcStatements } from './qc-statements.js'
 
 /** The nine bits of the keyUsage extension (RFC 5280 §4.2.1.3), in bit order. */
@@ -102,11 +120,30 @@ export interface CertificateInfo {
   readonly subjectSerialNumber?: string
   /** First organizationIdentifier (2.5.4.97) of the subject, e.g. `NTRFR-509608352` (EN 319 412-1 §5.1.4). */
   readonly organizationIdentifier?: string
+  /** subjectAltName entries, in certificate order; empty when the extension is absent. */
+  readonly subjectAltNames: readonly SubjectAltName[]
+  /** OIDs of every extension, in certificate order. */
+  readonly extensions: readonly string[]
   /** OIDs of the extensions marked critical, so a validator can reject the ones it does not process. */
   readonly criticalExtensions: readonly string[]
+  /**
+   * OIDs of the extensions sceau reads that could not be decoded (value not as RFC 5280 / EN 319 412-5 define it,
+   * or the extension present twice, which RFC 5280 §4.2 forbids). Their facts above are then empty or absent, and
+   * mean "unknown", not "absent": a check that needs them cannot decide. Statements of a qcStatements extension
+   * that decodes as a whole are listed in {@link QcStatements.undecodable} instead.
+   */
+  readonly undecodable: readonly string[]
+}
+
+/** One subjectAltName GeneralName (RFC 5280 §4.2.1.6). */
+export interface SubjectAltName {
+  readonly type: 'email' | 'dns' | 'uri' | 'ip' | 'directoryName' | 'registeredId' | 'other'
+  /** The text; for `directoryName` the DN as {@link CertificateInfo.subject} prints one; for `other`, the type OID. */
+  readonly value: string
 }
 
 const OID = {
+  subjectAltName: '2.5.29.17',
   keyUsage: '2.5.29.15',
   extendedKeyUsage: '2.5.29.37',
   basicConstraints: '2.5.29.19',
@@ -115,6 +152,8 @@ const OID = {
   authorityKeyIdentifier: '2.5.29.35',
   crlDistributionPoints: '2.5.29.31',
   authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+  ocsp: '1.3.6.1.5.5.7.48.1',
+  caIssuers: '1.3.6.1.5.5.7.48.2',
   rsaEncryption: '1.2.840.113549.1.1.1',
   rsassaPss: '1.2.840.113549.1.1.10',
   ecPublicKey: '1.2.840.10045.2.1',
@@ -126,11 +165,39 @@ const CURVES: Readonly<Record<string, { curve: NamedCurve; size: number }>> = {
   '1.3.132.0.35': { curve: 'P-521', size: 521 },
 }
 
+/** Names of the extensions {@link describeCertificate} reads, for messages. */
+export const EXTENSION_NAMES: Readonly<Record<string, string>> = {
+  [OID.subjectKeyIdentifier]: 'subjectKeyIdentifier',
+  [OID.keyUsage]: 'keyUsage',
+  [OID.subjectAltName]: 'subjectAltName',
+  [OID.basicConstraints]: 'basicConstraints',
+  [OID.crlDistributionPoints]: 'cRLDistributionPoints',
+  [OID.certificatePolicies]: 'certificatePolicies',
+  [OID.authorityKeyIdentifier]: 'authorityKeyIdentifier',
+  [OID.extendedKeyUsage]: 'extendedKeyUsage',
+  [OID.authorityInfoAccess]: 'authorityInfoAccess',
+  [QC_STATEMENTS_OID]: 'qcStatements',
+}
+
 /**
- * Decodes a DER certificate into {@link CertificateInfo}.
+ * An extension OID with its name when sceau knows it: `keyUsage (2.5.29.15)`.
  *
- * @throws SceauError `CERTIFICATE_MALFORMED` when the bytes are not a decodable X.509 certificate, when an
- * extension sceau reads cannot be decoded, or when an extension appears twice (RFC 5280 §4.2).
+ * @example
+ * ```ts
+ * console.log(`could not decode ${info.undecodable.map(extensionLabel).join(', ')}`)
+ * ```
+ */
+export function extensionLabel(oid: string): string {
+  const name = EXTENSION_NAMES[oid]
+  return name === undefined ? oid : `${name} (${oid})`
+}
+
+/**
+ * Decodes a DER certificate into {@link CertificateInfo}. An extension that cannot be decoded does not make the
+ * certificate unreadable: it is listed in `undecodable` (see {@link CertificateInfo.undecodable}).
+ *
+ * @throws SceauError `CERTIFICATE_MALFORMED` when the bytes are not a DER X.509 certificate: not its outline,
+ * trailing bytes, or a serial number, name, validity, public key or Extensions list that cannot be decoded.
  *
  * @example
  * ```ts
@@ -140,72 +207,135 @@ const CURVES: Readonly<Record<string, { curve: NamedCurve; size: number }>> = {
  * ```
  */
 export function describeCertificate(der: Uint8Array): CertificateInfo {
-  // The outline check first: the ASN.1 parser below accepts BER and ignores bytes after the certificate, and a
-  // fingerprint of such bytes would not be the certificate's.
-  if (certificateSpki(der) === undefined) throw malformed('the bytes are not a DER X.509 certificate')
-  let cert: x509.X509Certificate
+  // The outline check first: ASN.1 parsers accept BER and ignore bytes after the certificate, and a fingerprint of
+  // such bytes would not be the certificate's.
+  const fields = certificateFields(der)
+  if (fields === undefined) throw malformed('the bytes are not a DER X.509 certificate')
+  const element = (tlv: Tlv): Uint8Array<ArrayBuffer> => Uint8Array.from(der.subarray(tlv.start, tlv.end))
+  let core: Core
   try {
-    // A copy, because @peculiar/x509 wants an ArrayBuffer-backed view (not a view on a shared or pooled buffer).
-    cert = new x509.X509Certificate(new Uint8Array(der))
+    core = readCore(der, fields, element)
   } catch (err) {
     throw malformed(`the bytes are not a DER X.509 certificate (${reason(err)})`, err)
   }
-  try {
-    return describeParsed(cert, der)
-  } catch (err) {
-    if (err instanceof SceauError) throw err
-    throw malformed(`the certificate "${safeSubject(cert)}" cannot be decoded (${reason(err)})`, err)
+  const extensions = readExtensions(der, fields.extensions, core.subject)
+  const undecodable = new Set<string>()
+  const seen = new Set<string>()
+  for (const extension of extensions) {
+    // RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a particular extension"; which of
+    // the two the issuer meant is unknowable, so neither is read.
+    if (seen.has(extension.extnID)) undecodable.add(extension.extnID)
+    seen.add(extension.extnID)
+  }
+  const decode = <T>(oid: string, read: (value: Uint8Array) => T): T | undefined => {
+    const found = extensions.find((extension) => extension.extnID === oid)
+    if (found === undefined || undecodable.has(oid)) return undefined
+    const value = new Uint8Array(found.extnValue.buffer)
+    try {
+      // Each value is exactly one DER element (RFC 5280 §4.1: extnValue holds the DER encoding of the extension).
+      if (readTlv(value, 0)?.end !== value.length) throw new Error('the value is not one DER element')
+      return read(value)
+    } catch {
+      undecodable.add(oid)
+      return undefined
+    }
+  }
+  const keyUsage = decode(OID.keyUsage, keyUsageNames)
+  const basic = decode(OID.basicConstraints, (value) => AsnConvert.parse(value, BasicConstraints))
+  const ski = decode(OID.subjectKeyIdentifier, (value) => hex(AsnConvert.parse(value, SubjectKeyIdentifier).buffer))
+  const aki = decode(OID.authorityKeyIdentifier, (value) => AsnConvert.parse(value, AuthorityKeyIdentifier).keyIdentifier)
+  const eku = decode(OID.extendedKeyUsage, (value) => Array.from(AsnConvert.parse(value, ExtendedKeyUsage), String))
+  const policies = decode(OID.certificatePolicies, (value) =>
+    Array.from(AsnConvert.parse(value, CertificatePolicies), (policy) => policy.policyIdentifier),
+  )
+  const crlDistributionPoints = decode(OID.crlDistributionPoints, (value) =>
+    Array.from(AsnConvert.parse(value, CRLDistributionPoints)).flatMap((point) => uris(point.distributionPoint?.fullName ?? [])),
+  )
+  const access = decode(OID.authorityInfoAccess, (value) => Array.from(AsnConvert.parse(value, AuthorityInfoAccessSyntax)))
+  const altNames = decode(OID.subjectAltName, (value) => Array.from(AsnConvert.parse(value, SubjectAlternativeName), altName))
+  const qcStatements = decode(QC_STATEMENTS_OID, parseQcStatements)
+  const locations = (method: string): string[] =>
+    uris((access ?? []).filter((description) => description.accessMethod === method).map((description) => description.accessLocation))
+  const pathLength = basic?.pathLenConstraint
+  const authorityKeyIdentifier = aki === undefined ? undefined : hex(aki.buffer)
+  return {
+    subject: core.subject,
+    issuer: core.issuer,
+    serialNumber: core.serialNumber,
+    notBefore: core.notBefore,
+    notAfter: core.notAfter,
+    keyUsage: keyUsage ?? [],
+    keyUsageCritical: extensions.some((extension) => extension.extnID === OID.keyUsage && extension.critical),
+    extendedKeyUsage: eku ?? [],
+    policies: policies ?? [],
+    qcStatements: qcStatements ?? null,
+    publicKey: core.publicKey,
+    isCA: basic?.cA ?? false,
+    ...(pathLength === undefined ? {} : { pathLength }),
+    ...(ski === undefined ? {} : { subjectKeyIdentifier: ski }),
+    ...(authorityKeyIdentifier === undefined ? {} : { authorityKeyIdentifier }),
+    crlDistributionPoints: crlDistributionPoints ?? [],
+    ocspUrls: locations(OID.ocsp),
+    caIssuers: locations(OID.caIssuers),
+    fingerprintSha256: createHash('sha256').update(der).digest('hex'),
+    ...optional('subjectCommonName', core.first('2.5.4.3')),
+    ...optional('subjectOrganization', core.first('2.5.4.10')),
+    ...optional('subjectSerialNumber', core.first('2.5.4.5')),
+    ...optional('organizationIdentifier', core.first('2.5.4.97')),
+    subjectAltNames: altNames ?? [],
+    extensions: extensions.map((extension) => extension.extnID),
+    criticalExtensions: extensions.filter((extension) => extension.critical).map((extension) => extension.extnID),
+    undecodable: [...undecodable],
   }
 }
 
-function describeParsed(cert: x509.X509Certificate, der: Uint8Array): CertificateInfo {
-  // Plain arrays: the parser's collections are Array subclasses, and their species would leak into our results.
-  const extensions = [...cert.extensions]
-  const seen = new Set<string>()
-  for (const extension of extensions) {
-    if (seen.has(extension.type))
-      throw malformed(`the certificate "${cert.subject}" has the extension ${extension.type} twice (RFC 5280 §4.2)`)
-    seen.add(extension.type)
-  }
-  const find = <T extends x509.Extension>(type: new (raw: ArrayBuffer) => T, oid: string): T | undefined => {
-    const found = extensions.find((extension) => extension.type === oid)
-    // ExtensionFactory already built the typed class for the extensions it knows; rebuild it otherwise.
-    return found === undefined ? undefined : found instanceof type ? found : new type(found.rawData)
-  }
-  const keyUsage = extensions.find((extension) => extension.type === OID.keyUsage)
-  const basic = find(x509.BasicConstraintsExtension, OID.basicConstraints)
-  const aki = find(x509.AuthorityKeyIdentifierExtension, OID.authorityKeyIdentifier)
-  const ski = find(x509.SubjectKeyIdentifierExtension, OID.subjectKeyIdentifier)
-  const aia = find(x509.AuthorityInfoAccessExtension, OID.authorityInfoAccess)
-  const qc = extensions.find((extension) => extension.type === QC_STATEMENTS_OID)
-  const name = cert.subjectName
-  const first = (type: string): string | undefined => name.getField(type)[0]
+interface Core {
+  readonly subject: string
+  readonly issuer: string
+  readonly serialNumber: string
+  readonly notBefore: Date
+  readonly notAfter: Date
+  readonly publicKey: KeyDescription | OtherKeyDescription
+  first(type: string): string | undefined
+}
+
+/** What every certificate has and nothing can be judged without. */
+function readCore(
+  der: Uint8Array,
+  fields: NonNullable<ReturnType<typeof certificateFields>>,
+  element: (tlv: Tlv) => Uint8Array<ArrayBuffer>,
+): Core {
+  const serial = der.subarray(fields.serialNumber.contentStart, fields.serialNumber.end)
+  if (serial.length === 0) throw new Error('the serial number is empty')
+  // The single 00 octet DER puts before a value whose top bit is set is dropped, as openssl prints serials.
+  const trimmed = serial.length > 1 && serial[0] === 0 && ((serial[1] ?? 0) & 0x80) !== 0 ? serial.subarray(1) : serial
+  const subjectName = new x509.Name(element(fields.subject))
+  const issuerName = new x509.Name(element(fields.issuer))
+  const validity = AsnConvert.parse(element(fields.validity), Validity)
   return {
-    subject: cert.subject,
-    issuer: cert.issuer,
-    serialNumber: cert.serialNumber.toLowerCase(),
-    notBefore: cert.notBefore,
-    notAfter: cert.notAfter,
-    keyUsage: keyUsage === undefined ? [] : keyUsageNames(new Uint8Array(keyUsage.value)),
-    keyUsageCritical: keyUsage?.critical ?? false,
-    extendedKeyUsage: Array.from(find(x509.ExtendedKeyUsageExtension, OID.extendedKeyUsage)?.usages ?? [], String),
-    policies: Array.from(find(x509.CertificatePolicyExtension, OID.certificatePolicies)?.policies ?? []),
-    qcStatements: qc === undefined ? null : parseQcStatements(new Uint8Array(qc.value)),
-    publicKey: describeSpki(cert.publicKey.rawData),
-    isCA: basic?.ca ?? false,
-    ...(basic?.pathLength === undefined ? {} : { pathLength: basic.pathLength }),
-    ...(ski === undefined ? {} : { subjectKeyIdentifier: ski.keyId.toLowerCase() }),
-    ...(aki?.keyId === undefined ? {} : { authorityKeyIdentifier: aki.keyId.toLowerCase() }),
-    crlDistributionPoints: crlUrls(find(x509.CRLDistributionPointsExtension, OID.crlDistributionPoints)),
-    ocspUrls: urls(aia?.ocsp),
-    caIssuers: urls(aia?.caIssuers),
-    fingerprintSha256: createHash('sha256').update(der).digest('hex'),
-    ...optional('subjectCommonName', first('2.5.4.3')),
-    ...optional('subjectOrganization', first('2.5.4.10')),
-    ...optional('subjectSerialNumber', first('2.5.4.5')),
-    ...optional('organizationIdentifier', first('2.5.4.97')),
-    criticalExtensions: extensions.filter((extension) => extension.critical).map((extension) => extension.type),
+    subject: subjectName.toString(),
+    issuer: issuerName.toString(),
+    serialNumber: hex(trimmed),
+    notBefore: validity.notBefore.getTime(),
+    notAfter: validity.notAfter.getTime(),
+    publicKey: describeSpki(element(fields.subjectPublicKeyInfo)),
+    first: (type) => subjectName.getField(type)[0],
   }
+}
+
+/** The Extensions list; its outline must decode (OpenSSL refuses a certificate whose Extensions do not). */
+function readExtensions(der: Uint8Array, field: Tlv | undefined, subject: string): Extension[] {
+  if (field === undefined) return []
+  const list = readTlv(der, field.contentStart, field.end)
+  const items = list?.tag === 0x30 && list.end === field.end ? readChildren(der, list) : undefined
+  if (items === undefined) throw malformed(`the certificate "${subject}" has an Extensions field that is not a SEQUENCE OF Extension`)
+  return items.map((item) => {
+    try {
+      return AsnConvert.parse(der.slice(item.start, item.end), Extension)
+    } catch (err) {
+      throw malformed(`the certificate "${subject}" has an extension that is not an Extension (${reason(err)})`, err)
+    }
+  })
 }
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
@@ -214,26 +344,33 @@ function optional<K extends string>(key: K, value: string | undefined): { [P in 
 
 /** keyUsage is a BIT STRING whose bit 0 (the first octet's top bit) is digitalSignature. */
 function keyUsageNames(value: Uint8Array): KeyUsageName[] {
-  if (value[0] !== 0x03 || value[1] === undefined || value[1] + 2 !== value.length || value[1] === 0) {
-    throw malformed('the keyUsage extension is not a DER BIT STRING')
+  if (value[0] !== 0x03 || value[1] === undefined || value[1] + 2 !== value.length || value[1] === 0 || (value[2] ?? 8) > 7) {
+    throw new Error('the keyUsage extension is not a DER BIT STRING')
   }
   const bits = value.subarray(3)
   return KEY_USAGES.filter((_, bit) => (((bits[bit >> 3] ?? 0) >> (7 - (bit & 7))) & 1) === 1)
 }
 
-function crlUrls(extension: x509.CRLDistributionPointsExtension | undefined): string[] {
-  return [...(extension?.distributionPoints ?? [])].flatMap((point) =>
-    (point.distributionPoint?.fullName ?? []).flatMap((general) =>
-      general.uniformResourceIdentifier === undefined ? [] : [general.uniformResourceIdentifier],
-    ),
-  )
+function uris(names: readonly GeneralName[]): string[] {
+  return names.flatMap((name) => (name.uniformResourceIdentifier === undefined ? [] : [name.uniformResourceIdentifier]))
 }
 
-function urls(names: readonly x509.GeneralName[] | undefined): string[] {
-  return [...(names ?? [])].filter((general) => general.type === 'url').map((general) => general.value)
+function altName(name: GeneralName): SubjectAltName {
+  if (name.rfc822Name !== undefined) return { type: 'email', value: name.rfc822Name }
+  if (name.dNSName !== undefined) return { type: 'dns', value: name.dNSName }
+  if (name.uniformResourceIdentifier !== undefined) return { type: 'uri', value: name.uniformResourceIdentifier }
+  if (name.iPAddress !== undefined) return { type: 'ip', value: name.iPAddress }
+  if (name.directoryName !== undefined)
+    return { type: 'directoryName', value: new x509.Name(AsnConvert.serialize(name.directoryName)).toString() }
+  if (name.registeredID !== undefined) return { type: 'registeredId', value: name.registeredID }
+  return { type: 'other', value: name.otherName?.typeId ?? '' }
 }
 
-function describeSpki(spki: ArrayBuffer): KeyDescription | OtherKeyDescription {
+function hex(bytes: ArrayBuffer | Uint8Array): string {
+  return Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString('hex')
+}
+
+function describeSpki(spki: Uint8Array): KeyDescription | OtherKeyDescription {
   const info = AsnConvert.parse(spki, SubjectPublicKeyInfo)
   const { algorithm, parameters } = info.algorithm
   if (algorithm === OID.rsaEncryption || algorithm === OID.rsassaPss) {
@@ -262,12 +399,4 @@ function malformed(message: string, cause?: unknown): SceauError {
 
 function reason(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
-}
-
-function safeSubject(cert: x509.X509Certificate): string {
-  try {
-    return cert.subject
-  } catch {
-    return 'unknown subject'
-  }
 }

@@ -48,12 +48,12 @@ describe('parseQcStatements', () => {
     expect(parseQcStatements(limit).statementIds).toEqual(['0.4.0.1862.1.2'])
   })
 
-  it('throws CERTIFICATE_MALFORMED for values that do not follow RFC 3739', () => {
+  it('throws CERTIFICATE_MALFORMED when the value is not a SEQUENCE OF QCStatement', () => {
     const bad = [
       Buffer.from('04020000', 'hex'), // an OCTET STRING, not a SEQUENCE
       Buffer.from('3008060604008e460101ff', 'hex'), // trailing byte
-      Buffer.from('300a3008060604008e460106', 'hex'), // QcType without its value
-      Buffer.from('3012301006060400 8e460105300630041602 6869'.replace(/ /g, ''), 'hex'), // PdsLocation without language
+      Buffer.from('300531030201ff', 'hex'), // a statement that is a SET, not a SEQUENCE
+      Buffer.from('3005300302 0101'.replace(/ /g, ''), 'hex'), // a statementId that is an INTEGER
     ]
     for (const value of bad) {
       let thrown: unknown
@@ -63,6 +63,33 @@ describe('parseQcStatements', () => {
         thrown = err
       }
       expect(isSceauError(thrown, 'CERTIFICATE_MALFORMED'), value.toString('hex')).toBe(true)
+    }
+  })
+
+  it('reads the other statements when one statement’s information does not follow EN 319 412-5, and lists it', () => {
+    // Certum QCA 2017 writes QcType as a bare OBJECT IDENTIFIER instead of a SEQUENCE OF OBJECT IDENTIFIER:
+    // { QcCompliance, QcType esign (bare), QcSSCD }.
+    const certum = Buffer.from('30273008060604008e4601013011060604008e460106060704008e460106013008060604008e460104', 'hex')
+    expect(parseQcStatements(certum)).toEqual({
+      compliance: true,
+      sscd: true,
+      types: [],
+      legislation: [],
+      pds: [],
+      semanticsIds: [],
+      statementIds: ['0.4.0.1862.1.1', '0.4.0.1862.1.6', '0.4.0.1862.1.4'],
+      undecodable: ['0.4.0.1862.1.6'],
+    })
+    const others = [
+      ['300a3008060604008e460106', '0.4.0.1862.1.6'], // QcType without its value
+      ['3012301006060400 8e460105300630041602 6869', '0.4.0.1862.1.5'], // PdsLocation without language
+      ['3010300e060604008e460107310413024652', '0.4.0.1862.1.7'], // QcCClegislation as a SET
+      ['300d300b060604008e460103040107', '0.4.0.1862.1.3'], // QcRetentionPeriod as an OCTET STRING
+    ] as const
+    for (const [hex, id] of others) {
+      const parsed = parseQcStatements(Buffer.from(hex.replace(/ /g, ''), 'hex'))
+      expect(parsed.undecodable, hex).toEqual([id])
+      expect(parsed.statementIds).toEqual([id])
     }
   })
 })

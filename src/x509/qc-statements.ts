@@ -69,6 +69,11 @@ export interface QcStatements {
   readonly semanticsIds: readonly string[]
   /** Every statement id, in certificate order, known or not, so a later check can spot the unexpected. */
   readonly statementIds: readonly string[]
+  /**
+   * Ids of the statements whose information could not be decoded (Certum QCA 2017 writes QcType as a bare OID, not
+   * a SEQUENCE OF OID); what they would have said is unknown, not absent. Present only when there are some.
+   */
+  readonly undecodable?: readonly string[]
 }
 
 /** What {@link encodeQcStatements} writes. Statements appear in EN 319 412-5 order. */
@@ -107,9 +112,11 @@ function text(node: asn1js.AsnType | undefined, type: typeof asn1js.IA5String | 
 }
 
 /**
- * Decodes the value (the OCTET STRING's contents) of a qcStatements extension.
+ * Decodes the value (the OCTET STRING's contents) of a qcStatements extension. A statement whose information
+ * does not follow EN 319 412-5 is listed in `undecodable`; the others are read.
  *
- * @throws SceauError `CERTIFICATE_MALFORMED` when the value does not follow RFC 3739 / EN 319 412-5.
+ * @throws SceauError `CERTIFICATE_MALFORMED` when the value is not a SEQUENCE OF QCStatement (RFC 3739), each
+ * a SEQUENCE starting with an OBJECT IDENTIFIER.
  *
  * @example
  * ```ts
@@ -129,47 +136,55 @@ export function parseQcStatements(value: Uint8Array): QcStatements {
     const pds: QcPdsLocation[] = []
     const semanticsIds: string[] = []
     const statementIds: string[] = []
+    const undecodable: string[] = []
     for (const statement of children(decoded.result, 'QCStatements')) {
       const [idNode, info] = children(statement, 'a QCStatement')
       const id = oid(idNode, 'a statementId')
       statementIds.push(id)
-      switch (id) {
-        case QC_OIDS.compliance:
-          compliance = true
-          break
-        case QC_OIDS.sscd:
-          sscd = true
-          break
-        case QC_OIDS.type:
-          for (const type of children(info ?? fail('QcType has no value'), 'QcType')) {
-            const typeOid = oid(type, 'a QcType')
-            types.push(TYPE_NAMES.get(typeOid) ?? typeOid)
+      // One statement whose information does not follow EN 319 412-5 says nothing; the others still do.
+      try {
+        switch (id) {
+          case QC_OIDS.compliance:
+            compliance = true
+            break
+          case QC_OIDS.sscd:
+            sscd = true
+            break
+          case QC_OIDS.type: {
+            const read = children(info ?? fail('QcType has no value'), 'QcType').map((type) => oid(type, 'a QcType'))
+            types.push(...read.map((typeOid) => TYPE_NAMES.get(typeOid) ?? typeOid))
+            break
           }
-          break
-        case QC_OIDS.legislation:
-          for (const country of children(info ?? fail('QcCClegislation has no value'), 'QcCClegislation')) {
-            legislation.push(text(country, asn1js.PrintableString, 'a QcCClegislation country'))
+          case QC_OIDS.legislation: {
+            const read = children(info ?? fail('QcCClegislation has no value'), 'QcCClegislation')
+            legislation.push(...read.map((country) => text(country, asn1js.PrintableString, 'a QcCClegislation country')))
+            break
           }
-          break
-        case QC_OIDS.pds:
-          for (const location of children(info ?? fail('QcPDS has no value'), 'QcPDS')) {
-            const [url, language] = children(location, 'a PdsLocation')
-            pds.push({ url: text(url, asn1js.IA5String, 'a PDS url'), language: text(language, asn1js.PrintableString, 'a PDS language') })
+          case QC_OIDS.pds: {
+            const read = children(info ?? fail('QcPDS has no value'), 'QcPDS').map((location) => {
+              const [url, language] = children(location, 'a PdsLocation')
+              return { url: text(url, asn1js.IA5String, 'a PDS url'), language: text(language, asn1js.PrintableString, 'a PDS language') }
+            })
+            pds.push(...read)
+            break
           }
-          break
-        case QC_OIDS.retentionPeriod:
-          if (!(info instanceof asn1js.Integer)) fail('QcRetentionPeriod is not an INTEGER')
-          retentionPeriod = info.valueBlock.valueDec
-          break
-        case QC_OIDS.pkixQcSyntaxV1:
-        case QC_OIDS.pkixQcSyntaxV2: {
-          // SemanticsInformation: an optional semanticsIdentifier, then optional registration authorities.
-          const first = info === undefined ? undefined : children(info, 'SemanticsInformation')[0]
-          if (first instanceof asn1js.ObjectIdentifier) semanticsIds.push(first.getValue())
-          break
+          case QC_OIDS.retentionPeriod:
+            if (!(info instanceof asn1js.Integer)) fail('QcRetentionPeriod is not an INTEGER')
+            retentionPeriod = info.valueBlock.valueDec
+            break
+          case QC_OIDS.pkixQcSyntaxV1:
+          case QC_OIDS.pkixQcSyntaxV2: {
+            // SemanticsInformation: an optional semanticsIdentifier, then optional registration authorities.
+            const first = info === undefined ? undefined : children(info, 'SemanticsInformation')[0]
+            if (first instanceof asn1js.ObjectIdentifier) semanticsIds.push(first.getValue())
+            break
+          }
+          default:
+            break
         }
-        default:
-          break
+      } catch (err) {
+        if (!(err instanceof Malformed)) throw err
+        undecodable.push(id)
       }
     }
     return {
@@ -181,6 +196,7 @@ export function parseQcStatements(value: Uint8Array): QcStatements {
       ...(retentionPeriod === undefined ? {} : { retentionPeriod }),
       semanticsIds,
       statementIds,
+      ...(undecodable.length === 0 ? {} : { undecodable }),
     }
   } catch (err) {
     if (!(err instanceof Malformed)) throw err
