@@ -28,7 +28,15 @@ export interface RandomXmlOptions {
   readonly kinds: readonly ((pick: (n: number) => number, texts: readonly string[]) => string)[]
   /** The whitespace between children. */
   readonly whitespace: string
+  /** Also put xml:space, xml:base and xml:id attributes on elements (xml:lang is always drawn). */
+  readonly xmlAttributes?: boolean
+  /** Markup between the XML declaration and the root element; `<!-- before -->` by default. */
+  readonly prolog?: string
+  /** Markup after the root element; `\n<?after the root?>` by default. */
+  readonly epilog?: string
 }
+
+const BASES = ['http://example.com/a/b/', 'sub/', 'x/y/', 'http://example.org/']
 
 /**
  * Document number `seed` of a family (`latin1`: ISO-8859-1, characters it lacks written as references), as text and
@@ -43,6 +51,7 @@ export function randomXmlDocument(seed: number, latin1: boolean, options: Random
 function generate(seed: number, latin1: boolean, options: RandomXmlOptions): string {
   const pick = seededRandom(seed)
   let target = false
+  let xmlIds = 0
   const element = (depth: number, declared: string[]): string => {
     const prefix = pick(3) === 0 ? (PREFIXES[pick(PREFIXES.length)] as string) : ''
     const declarations: string[] = []
@@ -66,6 +75,12 @@ function generate(seed: number, latin1: boolean, options: RandomXmlOptions): str
       attributes.set(`${attributePrefix}k${pick(5)}`, VALUES[pick(VALUES.length)] as string)
     }
     if (pick(5) === 0) attributes.set('xml:lang', 'fr')
+    if (options.xmlAttributes === true) {
+      if (pick(5) === 0) attributes.set('xml:space', pick(2) === 0 ? 'preserve' : 'default')
+      if (pick(4) === 0) attributes.set('xml:base', BASES[pick(BASES.length)] as string)
+      if (pick(6) === 0) attributes.set('xml:id', `x${++xmlIds}`)
+      if (pick(6) === 0) attributes.set('xml:lang', pick(2) === 0 ? 'en' : '')
+    }
     if (!target && (depth >= 2 || pick(4) === 0) && depth > 0) {
       target = true
       attributes.set('Id', 'target')
@@ -92,5 +107,5 @@ function generate(seed: number, latin1: boolean, options: RandomXmlOptions): str
     body = element(0, [])
   }
   const declaration = latin1 ? '<?xml version="1.0" encoding="ISO-8859-1"?>\n' : '<?xml version="1.0" encoding="UTF-8"?>\n'
-  return `${declaration}<!-- before -->${body}\n<?after the root?>`
+  return `${declaration}${options.prolog ?? '<!-- before -->'}${body}${options.epilog ?? '\n<?after the root?>'}`
 }

@@ -3,7 +3,7 @@
 
 import { SceauError } from '../errors.js'
 import { child, children, elementChildren, parseXmlSafely, text } from '../policy/trusted-list/xml.js'
-import type { DocumentEncoding } from '../xml/encoding.js'
+import { decodeBytes, type DocumentEncoding } from '../xml/encoding.js'
 import type { IndexedElement } from '../xml/index-document.js'
 import { readRange, type XmlInput } from '../xml/source.js'
 import { C14N, DS_NS, XADES_NAMESPACES } from './uris.js'
@@ -90,7 +90,10 @@ export function readSignature(document: XmlInput, encoding: DocumentEncoding, el
         `${prefix === '' ? 'xmlns' : `xmlns:${prefix}`}="${uri.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;')}"`,
     )
     .join(' ')
-  const source = `<sceau-wrapper ${declarations}>${readRange(document, element.start, element.end).toString(encoding)}</sceau-wrapper>`
+  const source = `<sceau-wrapper ${declarations}>${(() => {
+    const bytes = readRange(document, element.start, element.end)
+    return decodeBytes(bytes, 0, bytes.length, encoding)
+  })()}</sceau-wrapper>`
   const wrapper = parseXmlSafely(source, { file, maxBytes: MAX_SIGNATURE_BYTES * 2, maxDepth: 64 }).documentElement
   const signature = elementChildren(wrapper)[0] as Element
   const missing = (what: string): SceauError =>

@@ -7,7 +7,7 @@ import { SceauError } from '../errors.js'
 import { parseXmlSafely } from '../policy/trusted-list/xml.js'
 import { hashFile } from '../signer/hash-file.js'
 import { digestElementAt } from '../xml/digest.js'
-import type { DocumentEncoding } from '../xml/encoding.js'
+import { decodeBytes, type DocumentEncoding } from '../xml/encoding.js'
 import { inputSize, readRange, type XmlInput } from '../xml/source.js'
 import { indexDocument, type DocumentIndex, type IndexedElement } from '../xml/index-document.js'
 import { xmlDigest } from './certificate-ref.js'
@@ -258,7 +258,7 @@ function domInclusiveC14n(
   signature: IndexedElement | undefined,
 ): Uint8Array {
   const bytes = readRange(document, 0, inputSize(document))
-  const doc = parseXmlSafely(bytes.toString(encoding).replace(/^\uFEFF?<\?xml[^?]*\?>/, ''), {
+  const doc = parseXmlSafely(decodeBytes(bytes, 0, bytes.length, encoding).replace(/^\uFEFF?<\?xml[^?]*\?>/, ''), {
     maxBytes: Number.MAX_SAFE_INTEGER,
     maxDepth: 256,
   })
