@@ -107,20 +107,23 @@ export function xmlsecReferenceData(document: Uint8Array, ids: readonly IdAttrib
     if (run.status !== 0) throw new Error(`xmlsec1 --sign failed: ${run.stderr.toString()}`)
     const out = run.stdout
     const found: Buffer[] = []
+    const blockMark = Buffer.from('= REFERENCE CALCULATION CONTEXT\n')
     const startMark = Buffer.from('== PreDigest data - start buffer:\n')
     const endMark = Buffer.from('\n== PreDigest data - end buffer\n')
-    let at = 0
-    for (;;) {
-      const start = out.indexOf(startMark, at)
-      if (start < 0) break
-      const end = out.indexOf(endMark, start)
-      const data = out.subarray(start + startMark.length, end)
-      const result = out.indexOf('== Result - start buffer:\n', end)
-      const digest = out.subarray(result + 26, out.indexOf('\n', result + 26)).toString('latin1')
+    const resultMark = Buffer.from('== Result - start buffer:\n')
+    // xmlsec1 prints no PreDigest block when a reference digests nothing.
+    for (let block = out.indexOf(blockMark); block >= 0;) {
+      const next = out.indexOf(blockMark, block + blockMark.length)
+      const start = out.indexOf(startMark, block)
+      const hasData = start >= 0 && (next < 0 || start < next)
+      const end = hasData ? out.indexOf(endMark, start) : block
+      const data = hasData ? out.subarray(start + startMark.length, end) : Buffer.alloc(0)
+      const result = out.indexOf(resultMark, end) + resultMark.length
+      const digest = out.subarray(result, out.indexOf('\n', result)).toString('latin1')
       if (createHash('sha256').update(data).digest('base64') !== digest)
         throw new Error(`xmlsec1 output misread: reference ${found.length + 1}`)
       found.push(Buffer.from(data))
-      at = end + endMark.length
+      block = next < 0 ? -1 : out.indexOf(blockMark, hasData ? Math.max(next, end) : next)
     }
     return found
   } finally {

@@ -427,12 +427,11 @@ function plainAttributes(
       uri = bound
       used?.add(prefix)
     }
-    plain.push({
-      uri,
-      local: prefix === '' ? name : name.slice(prefix.length + 1),
-      name,
-      value: attributeValue(bytes, encoding, attribute, base),
-    })
+    const local = prefix === '' ? name : name.slice(prefix.length + 1)
+    if (prefix !== '' && plain.some((other) => other.uri === uri && other.local === local)) {
+      throw malformed(`attributes ${name} and another name the same {${uri}}${local} (Namespaces in XML §6.3)`, offset)
+    }
+    plain.push({ uri, local, name, value: attributeValue(bytes, encoding, attribute, base) })
   }
   return plain
 }
