@@ -8,7 +8,7 @@ import { DOMImplementation } from '@xmldom/xmldom'
 import { SceauError } from '../errors.js'
 import { XML_NS } from './c14n-method.js'
 import { attributeValue, characterData, isAllSpace } from './c14n-text.js'
-import { readPrologue, type DocumentEncoding } from './encoding.js'
+import { contentStartOf, readPrologue, type DocumentEncoding } from './encoding.js'
 import { XmlScanner, malformed } from './scanner.js'
 import { inputSize, readRange, type XmlInput } from './source.js'
 
@@ -33,6 +33,11 @@ export interface ParseXmlOptions {
   readonly maxDepth?: number
   /** The encoding when already known (from an index); else read from the document's prologue. */
   readonly encoding?: DocumentEncoding
+  /**
+   * For a fragment cut out of a document (a ds:Signature): the namespaces in scope at its parent, and the offset
+   * of its first byte in the document, added to the offsets `elementAt` and `offsetOf` use.
+   */
+  readonly fragment?: { readonly namespaces: ReadonlyMap<string, string>; readonly offset: number }
 }
 
 /** A parsed document and where each element's start tag is in the bytes it came from. */
@@ -67,9 +72,11 @@ export function parseXml(input: XmlInput, options: ParseXmlOptions = {}): Parsed
   }
   const bytes = readRange(input, 0, size)
   const { encoding, contentStart } =
-    options.encoding === undefined ? readPrologue(bytes) : { ...readPrologue(bytes), encoding: options.encoding }
+    options.encoding === undefined ? readPrologue(bytes) : { encoding: options.encoding, contentStart: contentStartOf(bytes) }
+  const shift = options.fragment?.offset ?? 0
   const maxDepth = options.maxDepth ?? 256
   const document = new DOMImplementation().createDocument(null, null as unknown as string, null) as unknown as Document
+  if (options.fragment !== undefined) contexts.set(document, options.fragment.namespaces)
   const byOffset = new Map<number, Element>()
   const offsets = new WeakMap<Element, number>()
   const scanner = new XmlScanner(bytes, encoding, contentStart, { comments: true })
@@ -84,7 +91,7 @@ export function parseXml(input: XmlInput, options: ParseXmlOptions = {}): Parsed
       case 'start': {
         if (stack.length === 0 && root !== undefined) throw malformed('more than one root element', token.start)
         if (stack.length >= maxDepth) throw malformed(`elements nested deeper than ${maxDepth}`, token.start)
-        const inherited = stack[stack.length - 1]?.namespaces
+        const inherited = stack[stack.length - 1]?.namespaces ?? options.fragment?.namespaces
         const namespaces = new Map(inherited)
         for (const attribute of token.attributes) {
           if (attribute.name === 'xmlns') namespaces.set('', attributeValue(bytes, encoding, attribute))
@@ -102,8 +109,8 @@ export function parseXml(input: XmlInput, options: ParseXmlOptions = {}): Parsed
           element.setAttributeNS(namespace, name, value)
         }
         parent.appendChild(element)
-        byOffset.set(token.start, element)
-        offsets.set(element, token.start)
+        byOffset.set(token.start + shift, element)
+        offsets.set(element, token.start + shift)
         if (stack.length === 0) root = element
         if (!token.selfClosing) stack.push({ element, name: token.name, namespaces })
         break
@@ -154,11 +161,18 @@ function namespaceOf(name: string, namespaces: ReadonlyMap<string, string>, elem
   return uri
 }
 
-/** The namespaces in scope on an element (prefix '' for the default one; xmlns="" maps '' to ''), xml excluded. */
+/** Namespaces in scope around a parsed fragment. */
+const contexts = new WeakMap<Document, ReadonlyMap<string, string>>()
+
+/**
+ * The namespaces in scope on an element (prefix '' for the default one; xmlns="" maps '' to ''), xml excluded; for
+ * a parsed fragment, those declared around it included.
+ */
 export function namespacesInScope(element: Element): Map<string, string> {
   const chain: Element[] = []
   for (let node: Node | null = element; node !== null && node.nodeType === NODE.element; node = node.parentNode) chain.push(node as Element)
-  const scope = new Map<string, string>()
+  const context = element.ownerDocument === null ? undefined : contexts.get(element.ownerDocument)
+  const scope = new Map<string, string>(context)
   for (let k = chain.length - 1; k >= 0; k--) {
     const attributes = (chain[k] as Element).attributes
     for (let a = 0; a < attributes.length; a++) {

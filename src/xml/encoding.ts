@@ -135,6 +135,11 @@ function readDeclared(bytes: Buffer): Declared {
   return { label, fromBom, contentStart }
 }
 
+/** Byte offset just past the BOM and the XML declaration, without judging the encoding (it is known). */
+export function contentStartOf(bytes: Buffer): number {
+  return readDeclared(bytes.subarray(0, Math.min(bytes.length, LONGEST_HEAD))).contentStart
+}
+
 function parsePrologue(bytes: Buffer): DocumentPrologue {
   const { label, contentStart } = readDeclared(bytes)
   const encoding = scannerEncoding(label)

@@ -51,27 +51,48 @@ export interface TransformContext {
   readonly parse?: ParseXmlOptions
 }
 
+/** What a Reference's transforms produce. */
+export interface TransformOutput {
+  /** The octets to digest. */
+  readonly octets: Uint8Array
+  /**
+   * The node-set of the input document these octets are the canonical form of, when they are one (the chain ends
+   * with a node-set, or with a canonicalisation of one); undefined when later transforms changed the octets.
+   */
+  readonly canonicalized: NodeSet | undefined
+}
+
 /**
  * Runs the ds:Transform elements of a Reference over its data and returns the octets to digest (a node-set left
  * at the end is canonicalised with Canonical XML 1.0, §4.4.3.2).
  *
  * @example
  * ```ts
- * const octets = runTransforms({ nodes }, transformElements, { signature })
+ * const { octets } = runTransforms({ nodes }, transformElements, { signature })
  * ```
  * @throws SceauError ALGORITHM_UNSUPPORTED for a transform sceau does not implement (XSLT, decryption…),
  * INPUT_MALFORMED for malformed transform parameters or octets that do not parse.
  */
-export function runTransforms(input: TransformData, transforms: readonly Element[], context: TransformContext): Uint8Array {
+export function runTransforms(input: TransformData, transforms: readonly Element[], context: TransformContext): TransformOutput {
   let data = input
-  for (const transform of transforms) data = runTransform(data, transform, context)
-  return toOctets(data)
+  let canonicalized: NodeSet | undefined
+  for (const transform of transforms) {
+    const before = data
+    data = runTransform(data, transform, context)
+    canonicalized = 'octets' in data && 'nodes' in before && isCanonicalization(transform) ? before.nodes : undefined
+  }
+  if ('nodes' in data) return { octets: toOctets(data), canonicalized: data.nodes }
+  return { octets: data.octets, canonicalized }
 }
 
 /** The octets of transform data: a node-set is canonicalised with Canonical XML 1.0 without comments. */
 export function toOctets(data: TransformData): Uint8Array {
   if ('octets' in data) return data.octets
   return canonicalizeNodeSet(data.nodes, c14nMethodFromUri(C14N_10) as NonNullable<ReturnType<typeof c14nMethodFromUri>>)
+}
+
+function isCanonicalization(transform: Element): boolean {
+  return c14nMethodFromUri(transform.getAttribute('Algorithm') ?? '') !== undefined
 }
 
 function runTransform(data: TransformData, transform: Element, context: TransformContext): TransformData {
