@@ -1,18 +1,19 @@
-// The signature value and the XAdES properties of one signature: signing certificate (V1 or V2), data object
-// formats, time, policy, role.
+// The XAdES properties of one signature: signing certificate (V1 or V2), data object formats, time, policy, role;
+// and which of KeyInfo's certificates is the signer's.
 
-import { constants, createPublicKey, verify as verifySignature, X509Certificate } from 'node:crypto'
-import { nodeHashName } from '../signer/algorithms.js'
-import { formatRfc2253, sameDistinguishedName } from '../x509/rfc2253.js'
-import { equalBytes } from '../bytes.js'
+import { sameDistinguishedName, sameNameDer } from '../x509/rfc2253.js'
 import { readChildren, readTlv } from '../x509/der.js'
 import { integerToDecimal, issuerSerialOf, xmlDigest, type IssuerSerial } from './certificate-ref.js'
 import { KNOWN_PES_POLICIES, PES_POLICY_OIDS } from './policies.js'
 import type { ReadSignature } from './read-signature.js'
 import type { Check } from '../verdicts.js'
 import type { CoveredElement } from './report.js'
-import { DIGEST_URIS, digestFromUri, type signatureMethodFromUri } from './uris.js'
+import { DIGEST_URIS, digestFromUri } from './uris.js'
 
+/**
+ * The signer's certificate among KeyInfo's: the one the XAdES SigningCertificate digest names, else the one a
+ * KeyInfo X509IssuerSerial names (issuer compared as a name, RFC 5280 §7.1), else the first.
+ */
 export function pickCertificate(read: ReadSignature): Uint8Array | undefined {
   const referenced = read.xades?.signingCertificates ?? []
   for (const candidate of read.keyInfoCertificates) {
@@ -21,44 +22,18 @@ export function pickCertificate(read: ReadSignature): Uint8Array | undefined {
       if (digest !== undefined && Buffer.from(xmlDigest(digest, candidate)).equals(Buffer.from(ref.digestValue))) return candidate
     }
   }
-  return read.keyInfoCertificates[0]
-}
-
-export function checkSignatureValue(
-  signedInfo: Uint8Array,
-  value: Uint8Array,
-  method: NonNullable<ReturnType<typeof signatureMethodFromUri>>,
-  certificate: Uint8Array,
-): Check {
-  let ok: boolean
-  try {
-    const key = createPublicKey(new X509Certificate(certificate).publicKey.export({ format: 'pem', type: 'spki' }))
-    const hash = nodeHashName(method.hash)
-    if (method.scheme === 'ECDSA') ok = verifySignature(hash, signedInfo, { key, dsaEncoding: 'ieee-p1363' }, value)
-    else if (method.scheme === 'RSASSA-PSS') {
-      ok = verifySignature(
-        hash,
-        signedInfo,
-        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO },
-        value,
-      )
-    } else ok = verifySignature(hash, signedInfo, key, value)
-  } catch (err) {
-    return {
-      id: 'xmldsig.signature-value',
-      status: 'fail',
-      subIndication: 'SIG_CRYPTO_FAILURE',
-      reason: `the signature value could not be checked with the KeyInfo certificate: ${err instanceof Error ? err.message : String(err)}`,
-    }
-  }
-  return ok
-    ? { id: 'xmldsig.signature-value', status: 'pass', reason: 'the signature value verifies with the KeyInfo certificate' }
-    : {
-        id: 'xmldsig.signature-value',
-        status: 'fail',
-        subIndication: 'SIG_CRYPTO_FAILURE',
-        reason: 'the signature value does not verify with the KeyInfo certificate',
+  for (const named of read.keyInfoIssuerSerials) {
+    const found = read.keyInfoCertificates.find((candidate) => {
+      try {
+        const own = issuerSerialOf(candidate)
+        return own.serialNumber === named.serialNumber.trim() && sameDistinguishedName(named.issuerName, own.issuerDer)
+      } catch {
+        return false
       }
+    })
+    if (found !== undefined) return found
+  }
+  return read.keyInfoCertificates[0]
 }
 
 export function xadesChecks(
@@ -210,14 +185,8 @@ function issuerSerialV2Problems(der: Uint8Array, own: IssuerSerial): string[] {
       const inner = readTlv(der, name.contentStart, name.end)
       return inner?.tag === 0x30 ? [der.subarray(inner.start, inner.end)] : []
     })
-  const matches = issuers.some((name) => {
-    if (equalBytes(name, own.issuerDer)) return true
-    try {
-      return sameDistinguishedName(formatRfc2253(name), own.issuerDer)
-    } catch {
-      return false
-    }
-  })
+  // RFC 5280 §7.1: the same name whatever string types encode it.
+  const matches = issuers.some((name) => sameNameDer(name, own.issuerDer))
   if (!matches) problems.push(`IssuerSerialV2 does not name the certificate's issuer "${own.issuerName}"`)
   return problems
 }
@@ -228,7 +197,9 @@ function issuerSerialV2Problems(der: Uint8Array, own: IssuerSerial): string[] {
  */
 function dataObjectFormatChecks(read: ReadSignature, covers: readonly CoveredElement[]): Check[] {
   const formats = read.xades?.dataObjectFormats ?? []
-  const ids = new Set(read.references.flatMap((reference) => (reference.id === undefined ? [] : [reference.id])))
+  // A DataObjectFormat may describe a Reference of a ds:Manifest as well (EN 319 132-1 §5.2.4).
+  const all = [...read.references, ...read.manifests.flatMap((manifest) => manifest.references)]
+  const ids = new Set(all.flatMap((reference) => (reference.id === undefined ? [] : [reference.id])))
   const dangling = formats.filter((format) => !(format.objectReference?.startsWith('#') && ids.has(format.objectReference.slice(1))))
   if (dangling.length > 0) {
     return [
@@ -257,6 +228,22 @@ function dataObjectFormatChecks(read: ReadSignature, covers: readonly CoveredEle
   if (formats.length === 0) return []
   const types = formats.map((format) => format.mimeType ?? '(no MimeType)').join(', ')
   return [{ id: 'xades.data-object-format', status: 'pass', reason: `DataObjectFormat describes the signed data (${types})` }]
+}
+
+/**
+ * Ids of the ds:Manifest References a DataObjectFormat describes: XAdES makes these signed data objects, so their
+ * digests must match, where XML-DSig core validation leaves Manifest References to the application (§5.1).
+ */
+export function describedManifestReferences(read: ReadSignature): Set<string> {
+  const described = new Set(
+    (read.xades?.dataObjectFormats ?? []).flatMap((format) =>
+      format.objectReference?.startsWith('#') ? [format.objectReference.slice(1)] : [],
+    ),
+  )
+  const ids = read.manifests
+    .flatMap((manifest) => manifest.references)
+    .flatMap((reference) => (reference.id === undefined ? [] : [reference.id]))
+  return new Set(ids.filter((id) => described.has(id)))
 }
 
 export function isKnownPolicy(oid: string, policy: { hashMethod?: string; hash?: string }): boolean {
