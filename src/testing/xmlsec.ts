@@ -159,24 +159,28 @@ export function xmlsecSign(
   }
 }
 
-/** Whether xmlsec1 verifies the document's signature with the given public key or certificate (PEM). */
+/**
+ * Whether xmlsec1 verifies the document's signature: with a public key (PEM), or with the certificate in KeyInfo
+ * checked up to a trusted root (PEM) through untrusted intermediates (PEM).
+ */
 export function xmlsecVerifies(
   document: Uint8Array,
-  key: { publicKeyPem?: string; certificatePem?: string },
+  key: { publicKeyPem?: string; trusted?: readonly string[]; untrusted?: readonly string[] },
   ids: readonly IdAttribute[] = [],
 ): boolean {
   const directory = mkdtempSync(join(tmpdir(), 'sceau-xmlsec-'))
   try {
     writeFileSync(join(directory, 'in.xml'), document)
     const args = ['--verify', ...idArguments(ids)]
-    if (key.publicKeyPem !== undefined) {
-      writeFileSync(join(directory, 'key.pem'), key.publicKeyPem)
-      args.push('--pubkey-pem', join(directory, 'key.pem'))
-    }
-    if (key.certificatePem !== undefined) {
-      writeFileSync(join(directory, 'cert.pem'), key.certificatePem)
-      args.push('--pubkey-cert-pem', join(directory, 'cert.pem'))
-    }
+    // One certificate per file: xmlsec1 reads the first PEM block of each.
+    const files = (prefix: string, pems: readonly string[], option: string): void =>
+      pems.forEach((pem, k) => {
+        writeFileSync(join(directory, `${prefix}${k}.pem`), pem)
+        args.push(option, join(directory, `${prefix}${k}.pem`))
+      })
+    files('key', key.publicKeyPem === undefined ? [] : [key.publicKeyPem], '--pubkey-pem')
+    files('trusted', key.trusted ?? [], '--trusted-pem')
+    files('untrusted', key.untrusted ?? [], '--untrusted-pem')
     return spawnSync('xmlsec1', [...args, join(directory, 'in.xml')], { stdio: 'ignore' }).status === 0
   } finally {
     rmSync(directory, { recursive: true, force: true })

@@ -218,6 +218,11 @@ interface ByteTable {
 
 const tables = new Map<string, ByteTable>()
 
+/** windows-1252 bytes 0x80–0x9F (U+FFFD where the code page assigns nothing). */
+const WINDOWS_1252_C1 =
+  '\u20ac\ufffd\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\ufffd\u017d\ufffd' +
+  '\ufffd\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\ufffd\u017e\u0178'
+
 /**
  * The byte → character table of a single-byte encoding, made once from TextDecoder. ISO-8859-1 is made by hand:
  * TextDecoder reads that label as windows-1252.
@@ -229,7 +234,12 @@ export function byteTable(encoding: DocumentEncoding): ByteTable {
   const decoder = encoding === 'latin1' ? undefined : new TextDecoder(encoding, { fatal: true })
   for (let byte = 0; byte < 256; byte++) {
     if (decoder === undefined) codes[byte] = byte
-    else {
+    else if (encoding === 'windows-1252' && byte >= 0x80 && byte < 0xa0) {
+      // Node 20's TextDecoder drops these bytes for windows-1252 (it decodes that label on a Latin-1 fast path);
+      // the block is fixed by the code page. The five bytes it leaves unassigned mean nothing, as iconv reads them.
+      codes[byte] = WINDOWS_1252_C1.charCodeAt(byte - 0x80)
+      if (codes[byte] === 0xfffd) codes[byte] = -1
+    } else {
       try {
         const character = decoder.decode(Uint8Array.of(byte))
         codes[byte] = character.length === 1 ? character.charCodeAt(0) : -1
