@@ -4,6 +4,7 @@
 
 import { constants, verify, type KeyObject } from 'node:crypto'
 import type { Check } from '../verdicts.js'
+import { readChildren, readTlv } from '../x509/der.js'
 import { nodeHash } from '../xml/digest.js'
 import type { ReadPssParameters } from './read-signature.js'
 import { digestFromUri, XMLDSIG_MORE_2007_NS, type XmlDigestAlgorithm, type XmlSignatureMethod } from './uris.js'
@@ -98,10 +99,15 @@ function pssParameters(pss: ReadPssParameters | undefined): { hash: XmlDigestAlg
   return { hash, saltLength: pss?.saltLength ?? DIGEST_LENGTHS[hash] }
 }
 
-/** Bytes of one coordinate of an EC key (32 for P-256, 66 for P-521). */
+/** Bytes of one coordinate of an EC key (32 for P-256, 66 for P-521): the point closing its SPKI is 04 ‖ x ‖ y. */
 function fieldSize(key: KeyObject): number | undefined {
-  const x = key.export({ format: 'jwk' }).x
-  return x === undefined ? undefined : Buffer.from(x, 'base64url').length
+  const der = key.export({ format: 'der', type: 'spki' })
+  const top = readTlv(der, 0)
+  const point = top === undefined ? undefined : readChildren(der, top)?.[1]
+  if (point?.tag !== 0x03) return undefined
+  // BIT STRING content: one unused-bits byte, then the uncompressed point.
+  const length = point.end - point.contentStart - 2
+  return length > 0 && length % 2 === 0 ? length / 2 : undefined
 }
 
 /**

@@ -324,3 +324,46 @@ describe('a ds:Manifest signed through SignedInfo (XML-DSig §5.1)', () => {
     expect((await judge(manifestChanged)).indication).toBe('TOTAL_FAILED')
   })
 })
+
+describe('what lies around the root element and comments inside SignedInfo', () => {
+  async function signed(canonicalization: string): Promise<{ text: string; trust: { trusted: string[]; untrusted: string[] } }> {
+    const key = keys.get('rsa')
+    if (key === undefined) throw new Error('no key')
+    const template = signatureTemplate([enveloped(canonicalization)], {
+      canonicalization,
+      keyInfo: '<KeyInfo><X509Data><X509Certificate/></X509Data></KeyInfo>',
+    })
+    const bytes = xmlsecSign(Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n${INVOICE.replace('{signature}', template)}`), key)
+    const trust = {
+      trusted: [derToPem(pki.root.certificate, 'CERTIFICATE')],
+      untrusted: [derToPem(pki.intermediate.certificate, 'CERTIFICATE')],
+    }
+    return { text: bytes.toString('utf8'), trust }
+  }
+
+  it('a processing instruction added before or after the root breaks a URI="" signature (C14N 1.0 §2.3); a comment does not', async () => {
+    const { text, trust } = await signed(C14N10)
+    const root = text.indexOf('<Invoice')
+    const variants: [string, string, boolean][] = [
+      ['PI before the root', `${text.slice(0, root)}<?evil before?>\n${text.slice(root)}`, false],
+      ['PI after the root', `${text.trimEnd()}\n<?evil after?>\n`, false],
+      ['comment after the root', `${text.trimEnd()}\n<!-- harmless -->\n`, true],
+    ]
+    for (const [name, variant, intact] of variants) {
+      expect(xmlsecVerifies(Buffer.from(variant), trust), `xmlsec1, ${name}`).toBe(intact)
+      expect((await judge(Buffer.from(variant))).indication, `sceau, ${name}`).toBe(intact ? 'TOTAL_PASSED' : 'TOTAL_FAILED')
+    }
+  })
+
+  it('a comment slipped into SignedInfo counts for a WithComments CanonicalizationMethod only', async () => {
+    for (const [canonicalization, intact] of [
+      [`${C14N10}#WithComments`, false],
+      [C14N10, true],
+    ] as const) {
+      const { text, trust } = await signed(canonicalization)
+      const variant = Buffer.from(text.replace('<SignatureMethod', '<!-- slipped in --><SignatureMethod'))
+      expect(xmlsecVerifies(variant, trust), `xmlsec1, ${canonicalization}`).toBe(intact)
+      expect((await judge(variant)).indication, `sceau, ${canonicalization}`).toBe(intact ? 'TOTAL_PASSED' : 'TOTAL_FAILED')
+    }
+  })
+})
