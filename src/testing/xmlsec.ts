@@ -76,6 +76,11 @@ export interface IdAttribute {
   readonly namespace: string
 }
 
+/** xmlsec1 opens no file a relative URI names unless mapped to it (`--url-map`). */
+function urlMap(directory: string, beside: Readonly<Record<string, Uint8Array>>): string[] {
+  return Object.keys(beside).flatMap((name) => [`--url-map:${name}`, join(directory, name)])
+}
+
 function idArguments(ids: readonly IdAttribute[]): string[] {
   return ids.flatMap((id) => [`--id-attr:${id.attribute}`, id.namespace === '' ? id.localName : `${id.namespace}:${id.localName}`])
 }
@@ -131,14 +136,20 @@ export function xmlsecReferenceData(document: Uint8Array, ids: readonly IdAttrib
   }
 }
 
-/** Signs a document holding a template with xmlsec1 (key, and certificate when given, as PEM) and returns it. */
+/**
+ * Signs a document holding a template with xmlsec1 (key, and certificate when given, as PEM) and returns it; files
+ * of `beside` are written next to it first, for References to detached content.
+ */
 export function xmlsecSign(
   document: Uint8Array,
   key: { privateKeyPem: string; certificatePem?: string },
   ids: readonly IdAttribute[] = [],
+  beside: Readonly<Record<string, Uint8Array>> = {},
 ): Buffer {
   const directory = mkdtempSync(join(tmpdir(), 'sceau-xmlsec-'))
   try {
+    // Detached content the template's relative URIs name, written beside the document.
+    for (const [name, content] of Object.entries(beside)) writeFileSync(join(directory, name), content)
     writeFileSync(join(directory, 'key.pem'), key.privateKeyPem)
     const keyArguments = [
       '--privkey-pem',
@@ -148,7 +159,15 @@ export function xmlsecSign(
     writeFileSync(join(directory, 'in.xml'), document)
     execFileSync(
       'xmlsec1',
-      ['--sign', ...keyArguments, ...idArguments(ids), '--output', join(directory, 'out.xml'), join(directory, 'in.xml')],
+      [
+        '--sign',
+        ...keyArguments,
+        ...idArguments(ids),
+        ...urlMap(directory, beside),
+        '--output',
+        join(directory, 'out.xml'),
+        join(directory, 'in.xml'),
+      ],
       {
         stdio: ['ignore', 'ignore', 'pipe'],
       },
@@ -167,9 +186,11 @@ export function xmlsecVerifies(
   document: Uint8Array,
   key: { publicKeyPem?: string; trusted?: readonly string[]; untrusted?: readonly string[] },
   ids: readonly IdAttribute[] = [],
+  beside: Readonly<Record<string, Uint8Array>> = {},
 ): boolean {
   const directory = mkdtempSync(join(tmpdir(), 'sceau-xmlsec-'))
   try {
+    for (const [name, content] of Object.entries(beside)) writeFileSync(join(directory, name), content)
     writeFileSync(join(directory, 'in.xml'), document)
     const args = ['--verify', ...idArguments(ids)]
     // One certificate per file: xmlsec1 reads the first PEM block of each.
@@ -181,7 +202,7 @@ export function xmlsecVerifies(
     files('key', key.publicKeyPem === undefined ? [] : [key.publicKeyPem], '--pubkey-pem')
     files('trusted', key.trusted ?? [], '--trusted-pem')
     files('untrusted', key.untrusted ?? [], '--untrusted-pem')
-    return spawnSync('xmlsec1', [...args, join(directory, 'in.xml')], { stdio: 'ignore' }).status === 0
+    return spawnSync('xmlsec1', [...args, ...urlMap(directory, beside), join(directory, 'in.xml')], { stdio: 'ignore' }).status === 0
   } finally {
     rmSync(directory, { recursive: true, force: true })
   }

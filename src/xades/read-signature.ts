@@ -23,6 +23,8 @@ export interface ReadReference {
   readonly digestValue: Uint8Array
   /** Byte offset of the ds:Reference element in the document. */
   readonly offset: number
+  /** The ds:Transform elements as parsed from the signature: what transforms on detached content run. */
+  readonly transformElements: readonly Element[]
 }
 
 /** A ds:Manifest in one of the signature's ds:Objects (XML-DSig §5.1). */
@@ -143,14 +145,16 @@ export function readSignature(document: XmlInput, encoding: DocumentEncoding, el
     const digestValue = child(reference, DS_NS, 'DigestValue')
     if (!digestMethod || digestValue === undefined) throw missing('DigestMethod or DigestValue in a Reference')
     const transforms = child(reference, DS_NS, 'Transforms')
+    const transformElements = transforms === undefined ? [] : children(transforms, DS_NS, 'Transform')
     return {
       id: reference.getAttribute('Id') ?? undefined,
       uri: reference.hasAttribute('URI') ? (reference.getAttribute('URI') ?? '') : undefined,
       type: reference.getAttribute('Type') ?? undefined,
-      transforms: (transforms === undefined ? [] : children(transforms, DS_NS, 'Transform')).map((transform) => ({
+      transforms: transformElements.map((transform) => ({
         algorithm: transform.getAttribute('Algorithm') ?? '',
         prefixList: prefixList(transform),
       })),
+      transformElements,
       digestMethod,
       digestValue: fromBase64(text(digestValue)),
       offset: offsetOf(reference),

@@ -4,6 +4,7 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { createReadStream } from 'node:fs'
+import { readFile, stat } from 'node:fs/promises'
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path'
 import { SceauError } from '../errors.js'
 import { cannotRead } from '../read-file.js'
@@ -11,7 +12,7 @@ import type { Check, FailedCheck, IndeterminateCheck } from '../verdicts.js'
 import { nodeHash } from '../xml/digest.js'
 import type { IndexedElement } from '../xml/index-document.js'
 import { digestReference, type ReferenceDocument } from '../xml/reference.js'
-import { ENVELOPED_SIGNATURE, parseSameDocumentUri } from '../xml/transforms.js'
+import { ENVELOPED_SIGNATURE, parseSameDocumentUri, runTransforms } from '../xml/transforms.js'
 import type { ReadReference } from './read-signature.js'
 import type { CoveredElement } from './report.js'
 import { digestFromUri, EXC_C14N, EXC_C14N_WITH_COMMENTS, XADES_NAMESPACES, type XmlDigestAlgorithm } from './uris.js'
@@ -135,13 +136,44 @@ export interface DetachedContentLookup {
   /** How many References of the signature point outside it. */
   readonly externalReferences: number
   readonly signal?: AbortSignal
+  /** Largest detached content read into memory for transforms (a DOM is built of it); 64 MB by default. */
+  readonly maxTransformedBytes?: number
+}
+
+const DEFAULT_MAX_TRANSFORMED = 64 * 1024 * 1024
+
+/**
+ * The digest of detached content through the Reference's transforms (XML-DSig §4.4.3.2: the octets are parsed when
+ * a transform needs a node-set, a node-set left at the end is canonicalised with C14N 1.0).
+ */
+async function transformedContent(
+  path: string,
+  digest: XmlDigestAlgorithm,
+  reference: ReadReference,
+  maxBytes: number,
+): Promise<Uint8Array> {
+  let size: number
+  try {
+    size = (await stat(path)).size
+  } catch (cause) {
+    throw cannotRead(path, cause)
+  }
+  if (size > maxBytes) {
+    throw new SceauError(
+      'INPUT_TOO_LARGE',
+      `the detached content "${path}" (${size} bytes) is over the ${maxBytes} bytes its transforms may read`,
+    )
+  }
+  const octets = await readFile(path)
+  const { octets: output } = runTransforms({ octets }, reference.transformElements, { signature: undefined, parse: { maxBytes } })
+  return new Uint8Array(createHash(nodeHash(digest)).update(output).digest())
 }
 
 /**
  * A Reference to content outside the signature's document: a file named by a relative URI (percent-decoded,
  * resolved against the signature's directory and never above it) or given by the caller. Nothing is ever fetched:
- * http(s):, file: and other URIs with a scheme, absolute paths and `..` escapes fail. The file's raw bytes are
- * digested while read, so a detached reference with transforms is not handled.
+ * http(s):, file: and other URIs with a scheme, absolute paths and `..` escapes fail. Without transforms the file is
+ * digested while read; with transforms it is read whole (bounded) and run through them.
  */
 export async function checkDetachedReference(reference: ReadReference, lookup: DetachedContentLookup): Promise<ReferenceOutcome> {
   const uri = reference.uri ?? ''
@@ -175,24 +207,29 @@ export async function checkDetachedReference(reference: ReadReference, lookup: D
     }
   }
   const element = named.name ?? basename(path)
-  if (reference.transforms.length > 0) {
-    const names = reference.transforms.map((transform) => transform.algorithm).join(', ')
-    return outcome(
-      { status: 'indeterminate', subIndication: 'SIGNED_DATA_NOT_FOUND' },
-      `transforms on detached content (${names}) are not supported`,
-    )
-  }
   const digest = digestFromUri(reference.digestMethod)
   if (digest === undefined) return unsupportedDigest(reference)
   let computed: Uint8Array
   try {
-    computed = await hashContent(path, digest, lookup.signal)
+    computed =
+      reference.transforms.length === 0
+        ? await hashContent(path, digest, lookup.signal)
+        : await transformedContent(path, digest, reference, lookup.maxTransformedBytes ?? DEFAULT_MAX_TRANSFORMED)
   } catch (err) {
-    if (!(err instanceof SceauError) || err.code !== 'FILE_NOT_FOUND') throw err
-    return outcome(
-      { status: 'indeterminate', subIndication: 'SIGNED_DATA_NOT_FOUND' },
-      `the detached content "${path}" cannot be read; give the content it signs`,
-    )
+    if (!(err instanceof SceauError)) throw err
+    if (err.code === 'FILE_NOT_FOUND') {
+      return outcome(
+        { status: 'indeterminate', subIndication: 'SIGNED_DATA_NOT_FOUND' },
+        `the detached content "${path}" cannot be read; give the content it signs`,
+      )
+    }
+    if (err.code === 'ALGORITHM_UNSUPPORTED')
+      return outcome({ status: 'indeterminate', subIndication: 'SIG_CONSTRAINTS_FAILURE' }, err.message)
+    if (err.code === 'INPUT_TOO_LARGE') return outcome({ status: 'indeterminate', subIndication: 'SIGNED_DATA_NOT_FOUND' }, err.message)
+    if (err.code === 'INPUT_MALFORMED') {
+      return outcome({ status: 'fail', subIndication: 'FORMAT_FAILURE' }, `its transforms cannot process "${path}": ${err.message}`)
+    }
+    throw err
   }
   const valid = sameDigest(computed, reference.digestValue)
   return {

@@ -45,8 +45,9 @@ export interface VerifyXmlOptions extends Omit<CheckCertificateOptions, 'at' | '
   /** Certificate profile; default `rgs2-signature` for PES flows, `none` for other documents. */
   readonly profile?: ProfileName
   /**
-   * Largest document handled by the DOM fallback (inclusive C14N, which the streaming path does not do).
-   * Default 64 MB.
+   * Largest document (or detached content) sceau builds a DOM of: for References whose transforms cannot stream
+   * (XPath, XPath Filter 2.0, base64, a canonicalisation after another transform) and for documents in UTF-16 or a
+   * multi-byte charset, read through a UTF-8 copy. Default 64 MB.
    */
   readonly maxDomBytes?: number
   /**
@@ -226,7 +227,12 @@ async function verifyOne(
   for (const reference of read.references) {
     const outcome = isSameDocumentUri(reference.uri)
       ? checkReference(document, element, reference, { pes: pes !== undefined })
-      : await checkDetachedReference(reference, { baseDirectory, content: options.content, externalReferences })
+      : await checkDetachedReference(reference, {
+          baseDirectory,
+          content: options.content,
+          externalReferences,
+          maxTransformedBytes: options.maxDomBytes,
+        })
     checks.push(outcome.check)
     if (outcome.covered !== undefined) covers.push(outcome.covered)
     if (outcome.check.status === 'pass') valid.push(outcome)

@@ -16,7 +16,7 @@ import { createTestPki, type TestPki } from '../testing/pki.js'
 import { signatureTemplate, xmlsecReferenceData, xmlsecSign, xmlsecVerifies, type TemplateReference } from '../testing/xmlsec.js'
 import { derToPem } from '../x509/pem.js'
 import { byteTable } from '../xml/encoding.js'
-import { verifyXml, type XmlVerificationReport } from './verify.js'
+import { verifyXml, verifyXmlFile, type XmlVerificationReport } from './verify.js'
 
 const DSIG = 'http://www.w3.org/2000/09/xmldsig#'
 const C14N10 = 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315'
@@ -364,6 +364,46 @@ describe('what lies around the root element and comments inside SignedInfo', () 
       const variant = Buffer.from(text.replace('<SignatureMethod', '<!-- slipped in --><SignatureMethod'))
       expect(xmlsecVerifies(variant, trust), `xmlsec1, ${canonicalization}`).toBe(intact)
       expect((await judge(variant)).indication, `sceau, ${canonicalization}`).toBe(intact ? 'TOTAL_PASSED' : 'TOTAL_FAILED')
+    }
+  })
+})
+
+describe('detached content with transforms', () => {
+  it('a Reference to an XML file beside the signature, through XPath and C14N 1.1: both verify, one changed byte and both reject', async () => {
+    const key = keys.get('rsa')
+    if (key === undefined) throw new Error('no key')
+    const data = Buffer.from(
+      '<?xml version="1.0"?>\n<Order xmlns="urn:example:order"><!-- note --><Total>1234</Total><Draft>x</Draft></Order>\n',
+    )
+    const template = signatureTemplate(
+      [
+        {
+          uri: 'order.xml',
+          transforms: [transform(XPATH, '<XPath xmlns:o="urn:example:order">not(ancestor-or-self::o:Draft)</XPath>'), C14N11],
+        },
+      ],
+      { keyInfo: '<KeyInfo><X509Data><X509Certificate/></X509Data></KeyInfo>' },
+    )
+    const signed = xmlsecSign(Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n${template}`), key, [], { 'order.xml': data })
+    const trust = {
+      trusted: [derToPem(pki.root.certificate, 'CERTIFICATE')],
+      untrusted: [derToPem(pki.intermediate.certificate, 'CERTIFICATE')],
+    }
+    const tampered = Buffer.from(data.toString().replace('1234', '1235'))
+    const draftChanged = Buffer.from(data.toString().replace('<Draft>x', '<Draft>y'))
+    expect(xmlsecVerifies(signed, trust, [], { 'order.xml': data })).toBe(true)
+    expect(xmlsecVerifies(signed, trust, [], { 'order.xml': tampered })).toBe(false)
+    expect(xmlsecVerifies(signed, trust, [], { 'order.xml': draftChanged })).toBe(true)
+    const options = { anchors: [pki.root.certificate], intermediates: [pki.intermediate.certificate], revocation: { waive: true } }
+    for (const [content, indication] of [
+      [data, 'TOTAL_PASSED'],
+      [tampered, 'TOTAL_FAILED'],
+      [draftChanged, 'TOTAL_PASSED'],
+    ] as const) {
+      writeFileSync(join(directory, 'order.xml'), content)
+      writeFileSync(join(directory, 'signature.xml'), signed)
+      const report = await verifyXmlFile(join(directory, 'signature.xml'), options)
+      expect(report.indication, JSON.stringify(report.signatures[0]?.checks.filter((check) => check.status !== 'pass'))).toBe(indication)
     }
   })
 })
