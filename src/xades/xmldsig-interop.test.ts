@@ -407,3 +407,46 @@ describe('detached content with transforms', () => {
     }
   })
 })
+
+describe('a ds:Manifest Reference a XAdES DataObjectFormat describes is a signed data object', () => {
+  it('its digest must match: the changed line fails sceau (xmlsec1, which leaves Manifests alone, still accepts)', async () => {
+    const key = keys.get('rsa')
+    if (key === undefined) throw new Error('no key')
+    const probe = `<?xml version="1.0" encoding="UTF-8"?>\n${INVOICE.replace('{signature}', signatureTemplate([{ uri: '#l1', transforms: [] }]))}`
+    const line = createHash('sha256')
+      .update(xmlsecReferenceData(Buffer.from(probe), [LINE_ID])[0] ?? Buffer.alloc(0))
+      .digest('base64')
+    const xades = 'http://uri.etsi.org/01903/v1.3.2#'
+    const objects =
+      `<Object><Manifest Id="manifest"><Reference Id="line" URI="#l1"><DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>` +
+      `<DigestValue>${line}</DigestValue></Reference></Manifest></Object>` +
+      `<Object><xades:QualifyingProperties xmlns:xades="${xades}" Target="#sig"><xades:SignedProperties Id="sp">` +
+      `<xades:SignedSignatureProperties><xades:SigningTime>2026-01-01T00:00:00Z</xades:SigningTime></xades:SignedSignatureProperties>` +
+      `<xades:SignedDataObjectProperties><xades:DataObjectFormat ObjectReference="#line"><xades:MimeType>text/xml</xades:MimeType>` +
+      `</xades:DataObjectFormat></xades:SignedDataObjectProperties></xades:SignedProperties></xades:QualifyingProperties></Object>`
+    const template = signatureTemplate(
+      [
+        { uri: '#manifest', type: `${DSIG}Manifest`, transforms: [] },
+        { uri: '#sp', type: 'http://uri.etsi.org/01903#SignedProperties', transforms: [EXC] },
+      ],
+      { keyInfo: '<KeyInfo><X509Data><X509Certificate/></X509Data></KeyInfo>', objects, id: 'sig' },
+    )
+    const ids = [MANIFEST_ID, LINE_ID, { attribute: 'Id', localName: 'SignedProperties', namespace: xades }]
+    const signed = xmlsecSign(Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n${INVOICE.replace('{signature}', template)}`), key, ids)
+    const trust = {
+      trusted: [derToPem(pki.root.certificate, 'CERTIFICATE')],
+      untrusted: [derToPem(pki.intermediate.certificate, 'CERTIFICATE')],
+    }
+    const manifestChecks = (report: XmlVerificationReport) =>
+      report.signatures[0]?.checks.filter((check) => check.id === 'xmldsig.manifest-reference').map((check) => check.status)
+    const intact = await judge(signed)
+    expect(manifestChecks(intact)).toEqual(['pass'])
+    expect(intact.signatures[0]?.checks).toContainEqual(expect.objectContaining({ id: 'xades.data-object-format', status: 'pass' }))
+
+    const lineChanged = Buffer.from(signed.toString('utf8').replace('1234', '1235'))
+    expect(xmlsecVerifies(lineChanged, trust, ids)).toBe(true)
+    const after = await judge(lineChanged)
+    expect(manifestChecks(after)).toEqual(['fail'])
+    expect(after).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'HASH_FAILURE' })
+  })
+})
