@@ -15,7 +15,7 @@ import { describeCertificate } from '../x509/describe.js'
 import { c14nMethodFromUri } from '../xml/c14n-method.js'
 import { canonicalizeElementAt } from '../xml/digest.js'
 import { parseXml, type ParsedXml } from '../xml/dom.js'
-import { transcodeToUtf8 } from '../xml/encoding.js'
+import { needsTranscoding, transcodeToUtf8 } from '../xml/encoding.js'
 import { indexDocument, XMLDSIG_NS, type DocumentIndex, type IndexedElement } from '../xml/index-document.js'
 import type { ReferenceDocument } from '../xml/reference.js'
 import { fileSource, inputSize, readRange, type ByteSource, type XmlInput } from '../xml/source.js'
@@ -127,8 +127,7 @@ type Coverage = (element: IndexedElement) => boolean
 
 /** The document itself, or a UTF-8 copy when its encoding cannot be scanned in place (bounded like a DOM). */
 function utf8Readable(input: XmlInput, maxBytes: number): XmlInput {
-  const head = readRange(input, 0, Math.min(inputSize(input), 4096))
-  if (transcodeToUtf8(head) === undefined) return input
+  if (!needsTranscoding(readRange(input, 0, Math.min(inputSize(input), 4096)))) return input
   return transcodeToUtf8(readWhole(input, maxBytes), { maxBytes }) ?? input
 }
 

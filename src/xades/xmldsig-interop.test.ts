@@ -149,6 +149,12 @@ const CASES: Case[] = [
       ['SHA-512', 'http://www.w3.org/2001/04/xmlenc#sha512'],
     ] as const
   ).map(([name, digest]): Case => ({ name: `digest ${name}`, references: [{ uri: '', transforms: [ENVELOPED], digest }] })),
+  {
+    name: 'a UTF-16 document of several KB (surrogate pairs across any boundary)',
+    encoding: 'UTF-16',
+    document: `<Facture xmlns="urn:example:facture"><Note>${'😀 é '.repeat(1500)}</Note><Libellé>${AMOUNT}</Libellé>{signature}</Facture>`,
+    references: [enveloped(EXC)],
+  },
   ...(['ISO-8859-1', 'ISO-8859-2', 'windows-1252', 'UTF-16'] as const).map((encoding): Case => ({
     name: `a ${encoding} document`,
     encoding,

@@ -174,6 +174,21 @@ function whatwgName(label: string): string {
 }
 
 /**
+ * True when the scanner cannot read a document in place (UTF-16, multi-byte charsets): {@link transcodeToUtf8} it
+ * first. Only the head is looked at (BOM, first bytes, XML declaration).
+ *
+ * @example
+ * ```ts
+ * const readable = needsTranscoding(head) ? transcodeToUtf8(whole) : whole
+ * ```
+ */
+export function needsTranscoding(head: Uint8Array): boolean {
+  const view = Buffer.from(head.buffer, head.byteOffset, Math.min(head.byteLength, LONGEST_HEAD))
+  const declared = readDeclared(view)
+  return declared.label === 'utf-16le' || declared.label === 'utf-16be' || scannerEncoding(declared.label) === undefined
+}
+
+/**
  * A UTF-8 copy of a document the scanner cannot read in place (UTF-16, with or without BOM, and multi-byte
  * charsets such as Shift_JIS or GB18030), without its BOM and XML declaration (canonical XML has neither), or
  * undefined when the document can be read as it is. Offsets in the copy are not those of the original.
