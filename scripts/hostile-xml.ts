@@ -17,7 +17,6 @@ const lotl = readFileSync(join(root, 'fixtures', 'tl', 'EU-LOTL-seq332-2023-09-2
 const bordereauStart = pes.indexOf('<Bordereau Id="N10025">')
 const bordereauEnd = pes.indexOf('</Bordereau>', bordereauStart) + '</Bordereau>'.length
 const signatureStart = pes.indexOf('<ds:Signature', bordereauStart)
-const signatureEnd = pes.indexOf('</ds:Signature>', signatureStart) + '</ds:Signature>'.length
 const signedBordereau = pes.slice(bordereauStart, bordereauEnd)
 /** The same Bordereau without its signature and with its amount changed: what an attacker wants paid. */
 const forged = (id: string | undefined, attributes = ''): string =>
