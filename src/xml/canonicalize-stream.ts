@@ -93,6 +93,7 @@ export function canonicalizeStream(document: XmlInput, options: CanonicalizeOpti
         ? readSourcePrologue(input)
         : readPrologue(input)
   const method = options.method ?? EXCLUSIVE
+  const id = options.id
   const inclusiveForm = method.version !== 'exc-c14n'
   const version = method.version
   // In memory, readPrologue has checked the whole document; from a source, the scanner checks what it reads.
@@ -185,7 +186,7 @@ export function canonicalizeStream(document: XmlInput, options: CanonicalizeOpti
           declared: null,
           rendered: null,
           defaultNamespace: parent?.defaultNamespace ?? '',
-          xml: parent?.xml ?? NO_XML,
+          xml: inclusiveForm ? (parent?.xml ?? NO_XML) : NO_XML,
         }
         let isTarget = false
         let ownXml: XmlAttribute[] | undefined
@@ -199,10 +200,10 @@ export function canonicalizeStream(document: XmlInput, options: CanonicalizeOpti
           } else if (inclusiveForm && name.startsWith('xml:')) {
             ownXml ??= []
             ownXml.push({ name: name.slice(4), value: attributeValue(bytes, encoding, attribute, base) })
-          } else if (options.id !== undefined && name === 'Id' && attributeValue(bytes, encoding, attribute, base) === options.id) {
+          } else if (id !== undefined && name === 'Id' && attributeValue(bytes, encoding, attribute, base) === id) {
             if (range !== undefined || targetDepth > 0) {
-              throw new SceauError('INPUT_MALFORMED', `Id "${options.id}" appears on more than one element (signature wrapping risk)`, {
-                details: { id: options.id },
+              throw new SceauError('INPUT_MALFORMED', `Id "${id}" appears on more than one element (signature wrapping risk)`, {
+                details: { id },
               })
             }
             isTarget = true
@@ -337,7 +338,20 @@ function writeExclusiveStartTag(
     // Fast path for the common PES element (`<X V="...">`): only the default namespace can need declaring.
     const uri = lookup('') as string
     if (renderedValue('') === uri) {
-      writeSimpleStartTag(sink, bytes, base, encoding, frame.name, attributes)
+      // Written here rather than through writeSimpleStartTag: this runs for nearly every element of a flow.
+      const sorted =
+        attributes.length > 1 ? attributes.slice().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) : attributes
+      sink.writeByte(0x3c)
+      sink.writeString(frame.name)
+      for (const attribute of sorted) {
+        sink.writeByte(0x20)
+        sink.writeString(attribute.name)
+        sink.writeByte(0x3d)
+        sink.writeByte(0x22)
+        writeAttributeValue(sink, bytes, base, encoding, attribute)
+        sink.writeByte(0x22)
+      }
+      sink.writeByte(0x3e)
       return
     }
   }
