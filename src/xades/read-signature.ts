@@ -39,6 +39,7 @@ export interface ReadManifest {
 export type ReadKeyValue =
   | { readonly kind: 'rsa'; readonly modulus: Uint8Array; readonly exponent: Uint8Array }
   | { readonly kind: 'ec'; readonly namedCurve: string; readonly publicKey: Uint8Array }
+  | { readonly kind: 'dsa'; readonly p: Uint8Array; readonly q: Uint8Array; readonly g: Uint8Array; readonly y: Uint8Array }
   | { readonly kind: 'spki'; readonly der: Uint8Array }
   | { readonly kind: 'unsupported'; readonly element: string }
 
@@ -98,6 +99,15 @@ export interface ReadSignature {
   readonly keyInfoCertificates: readonly Uint8Array[]
   /** KeyInfo/X509Data/X509IssuerSerial entries, which name the signer's certificate among several. */
   readonly keyInfoIssuerSerials: readonly { readonly issuerName: string; readonly serialNumber: string }[]
+  /**
+   * The other ways X509Data names a certificate without holding it (XML-DSig 1.1 §4.5.4): X509SubjectName, X509SKI,
+   * dsig11:X509Digest. The certificate may then come from the caller.
+   */
+  readonly keyInfoHints: {
+    readonly subjectNames: readonly string[]
+    readonly subjectKeyIdentifiers: readonly Uint8Array[]
+    readonly digests: readonly { readonly digestMethod: string; readonly digestValue: Uint8Array }[]
+  }
   /** The first key value of KeyInfo (KeyValue or DEREncodedKeyValue), when there is one. */
   readonly keyValue?: ReadKeyValue
   readonly xades?: ReadXadesProperties
@@ -184,6 +194,16 @@ export function readSignature(document: XmlInput, encoding: DocumentEncoding, el
       return name === undefined || serial === undefined ? [] : [{ issuerName: text(name), serialNumber: text(serial) }]
     })
 
+  const inData = (namespace: string, name: string): Element[] => x509Data.flatMap((data) => children(data, namespace, name))
+  const keyInfoHints = {
+    subjectNames: inData(DS_NS, 'X509SubjectName').map(text),
+    subjectKeyIdentifiers: inData(DS_NS, 'X509SKI').map((ski) => fromBase64(text(ski))),
+    digests: inData(DSIG11_NS, 'X509Digest').map((digest) => ({
+      digestMethod: digest.getAttribute('Algorithm') ?? '',
+      digestValue: fromBase64(text(digest)),
+    })),
+  }
+
   return {
     id: signature.getAttribute('Id') ?? undefined,
     canonicalization: canonicalization.getAttribute('Algorithm') ?? '',
@@ -195,6 +215,7 @@ export function readSignature(document: XmlInput, encoding: DocumentEncoding, el
     signatureValue: fromBase64(text(signatureValue)),
     keyInfoCertificates,
     keyInfoIssuerSerials,
+    keyInfoHints,
     keyValue: keyInfo === undefined ? undefined : keyValue(keyInfo),
     xades: readXades(signature),
   }
@@ -234,6 +255,14 @@ function keyValue(keyInfo: Element): ReadKeyValue | undefined {
       if (modulus === undefined || exponent === undefined)
         throw new SceauError('INPUT_MALFORMED', 'an RSAKeyValue lacks Modulus or Exponent')
       return { kind: 'rsa', modulus: fromBase64(text(modulus)), exponent: fromBase64(text(exponent)) }
+    }
+    if (value.localName === 'DSAKeyValue' && value.namespaceURI === DS_NS) {
+      const part = (name: string): Uint8Array => {
+        const found = child(value, DS_NS, name)
+        if (found === undefined) throw new SceauError('INPUT_MALFORMED', `a DSAKeyValue lacks ${name}`)
+        return fromBase64(text(found))
+      }
+      return { kind: 'dsa', p: part('P'), q: part('Q'), g: part('G'), y: part('Y') }
     }
     if (value.localName === 'ECKeyValue' && value.namespaceURI === DSIG11_NS) {
       const curve = child(value, DSIG11_NS, 'NamedCurve')?.getAttribute('URI')

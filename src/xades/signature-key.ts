@@ -1,5 +1,6 @@
 // The public key a ds:Signature is verified with: the signer's certificate when KeyInfo has one, else the key
-// KeyInfo writes out (RSAKeyValue, dsig11:ECKeyValue, dsig11:DEREncodedKeyValue; XML-DSig 1.1 §4.5.2, §4.5.6).
+// KeyInfo writes out (RSAKeyValue, DSAKeyValue, dsig11:ECKeyValue, dsig11:DEREncodedKeyValue; XML-DSig 1.1 §4.5.2,
+// §4.5.6).
 
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto'
 import type { ReadKeyValue } from './read-signature.js'
@@ -38,6 +39,13 @@ export function signatureKey(certificate: Uint8Array | undefined, keyValue: Read
 
 function keyValueKey(value: Exclude<ReadKeyValue, { kind: 'unsupported' }>): KeyObject {
   if (value.kind === 'spki') return createPublicKey({ key: Buffer.from(value.der), format: 'der', type: 'spki' })
+  if (value.kind === 'dsa') {
+    // SubjectPublicKeyInfo of RFC 3279 §2.3.2: id-dsa with Dss-Parms, the key an INTEGER in the BIT STRING.
+    const parameters = sequence(Buffer.concat([integer(value.p), integer(value.q), integer(value.g)]))
+    const algorithm = sequence(Buffer.concat([objectIdentifier('1.2.840.10040.4.1'), parameters]))
+    const key = tlv(0x03, Buffer.concat([Buffer.of(0), integer(value.y)]))
+    return createPublicKey({ key: sequence(Buffer.concat([algorithm, key])), format: 'der', type: 'spki' })
+  }
   if (value.kind === 'rsa') {
     return createPublicKey({ key: { kty: 'RSA', n: base64url(value.modulus), e: base64url(value.exponent) }, format: 'jwk' })
   }
@@ -62,6 +70,14 @@ function tlv(tag: number, content: Buffer): Buffer {
         ? Buffer.of(tag, 0x81, length)
         : Buffer.of(tag, 0x82, length >> 8, length & 0xff)
   return Buffer.concat([header, content])
+}
+
+/** A DER INTEGER of an unsigned big-endian value (a zero byte added when the high bit is set). */
+function integer(bytes: Uint8Array): Buffer {
+  let start = 0
+  while (start < bytes.length - 1 && bytes[start] === 0) start++
+  const value = Buffer.from(bytes.subarray(start))
+  return tlv(0x02, (value[0] ?? 0) >= 0x80 ? Buffer.concat([Buffer.of(0), value]) : value)
 }
 
 function sequence(content: Buffer): Buffer {

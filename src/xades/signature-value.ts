@@ -42,8 +42,7 @@ export function checkSignatureValue(
   const source = from === 'certificate' ? 'the KeyInfo certificate' : "KeyInfo's key value"
   const unsupported = (why: string): Check => ({ id, status: 'indeterminate', subIndication: 'CRYPTO_CONSTRAINTS_FAILURE', reason: why })
   const type = key.asymmetricKeyType
-  const rsa = type === 'rsa' || type === 'rsa-pss'
-  if (method.scheme === 'ECDSA' ? type !== 'ec' : !rsa) {
+  if (!keyFits(key, method)) {
     return {
       id,
       status: 'fail',
@@ -71,7 +70,7 @@ export function checkSignatureValue(
   try {
     for (const candidate of candidates) {
       const ok =
-        method.scheme === 'ECDSA'
+        method.scheme === 'ECDSA' || method.scheme === 'DSA'
           ? verify(nodeHash(hash), signedInfo, { key, dsaEncoding: 'ieee-p1363' }, candidate)
           : method.scheme === 'RSASSA-PSS'
             ? verify(nodeHash(hash), signedInfo, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, candidate)
@@ -82,6 +81,14 @@ export function checkSignatureValue(
     return unsupported(`the signature value could not be checked with ${source}: ${err instanceof Error ? err.message : String(err)}`)
   }
   return { id, status: 'fail', subIndication: 'SIG_CRYPTO_FAILURE', reason: `the signature value does not verify with ${source}${note}` }
+}
+
+/** Whether a key is of the kind a SignatureMethod needs (RSA for the RSA schemes, EC for ECDSA, DSA for DSA). */
+export function keyFits(key: KeyObject, method: XmlSignatureMethod): boolean {
+  const type = key.asymmetricKeyType
+  if (method.scheme === 'ECDSA') return type === 'ec'
+  if (method.scheme === 'DSA') return type === 'dsa'
+  return type === 'rsa' || type === 'rsa-pss'
 }
 
 /** RFC 9231 §2.3.10 rsa-pss: SHA-256 by default, MGF1 with the same digest, salt the digest's length, trailer 1. */

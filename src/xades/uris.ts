@@ -46,7 +46,7 @@ export function digestFromUri(uri: string): XmlDigestAlgorithm | undefined {
 
 /** How a SignatureMethod verifies: the scheme and hash, as node:crypto needs them. */
 export interface XmlSignatureMethod {
-  readonly scheme: AlgorithmParts['scheme']
+  readonly scheme: AlgorithmParts['scheme'] | 'DSA'
   readonly hash: XmlDigestAlgorithm
   /** RSA-PSS: the method reads its parameters from pss:RSAPSSParams (RFC 9231 `rsa-pss`). */
   readonly parameters?: true
@@ -69,6 +69,9 @@ const SIGNATURE_METHODS: Readonly<Record<string, XmlSignatureMethod>> = {
   [`${XMLDSIG_MORE_2007_NS}sha3-256-rsa-MGF1`]: { scheme: 'RSASSA-PSS', hash: 'SHA3-256' },
   [`${XMLDSIG_MORE_2007_NS}sha3-384-rsa-MGF1`]: { scheme: 'RSASSA-PSS', hash: 'SHA3-384' },
   [`${XMLDSIG_MORE_2007_NS}sha3-512-rsa-MGF1`]: { scheme: 'RSASSA-PSS', hash: 'SHA3-512' },
+  // DSA (XML-DSig 1.0 §6.4.1, 1.1 dsa-sha256): read, never written; r‖s like ECDSA.
+  'http://www.w3.org/2000/09/xmldsig#dsa-sha1': { scheme: 'DSA', hash: 'SHA-1' },
+  'http://www.w3.org/2009/xmldsig11#dsa-sha256': { scheme: 'DSA', hash: 'SHA-256' },
   [`${MORE}ecdsa-sha1`]: { scheme: 'ECDSA', hash: 'SHA-1' },
   [`${MORE}ecdsa-sha224`]: { scheme: 'ECDSA', hash: 'SHA-224' },
   [`${MORE}ecdsa-sha256`]: { scheme: 'ECDSA', hash: 'SHA-256' },

@@ -1,6 +1,8 @@
 // The XAdES properties of one signature: signing certificate (V1 or V2), data object formats, time, policy, role;
 // and which of KeyInfo's certificates is the signer's.
 
+import { X509Certificate } from 'node:crypto'
+import { describeCertificate } from '../x509/describe.js'
 import { sameDistinguishedName, sameNameDer } from '../x509/rfc2253.js'
 import { readChildren, readTlv } from '../x509/der.js'
 import { integerToDecimal, issuerSerialOf, xmlDigest, type IssuerSerial } from './certificate-ref.js'
@@ -8,32 +10,80 @@ import { KNOWN_PES_POLICIES, PES_POLICY_OIDS } from './policies.js'
 import type { ReadSignature } from './read-signature.js'
 import type { Check } from '../verdicts.js'
 import type { CoveredElement } from './report.js'
-import { DIGEST_URIS, digestFromUri } from './uris.js'
+import { keyFits } from './signature-value.js'
+import { DIGEST_URIS, digestFromUri, type XmlSignatureMethod } from './uris.js'
 
 /**
- * The signer's certificate among KeyInfo's: the one the XAdES SigningCertificate digest names, else the one a
- * KeyInfo X509IssuerSerial names (issuer compared as a name, RFC 5280 §7.1), else the first.
+ * The signer's certificate: among KeyInfo's and the caller's (`known`, for a KeyInfo that names its certificate
+ * without holding it), the one the XAdES SigningCertificate digest names, else the one KeyInfo's X509IssuerSerial,
+ * X509SubjectName, X509SKI or X509Digest names (names compared as names, RFC 5280 §7.1); else the first KeyInfo
+ * certificate whose key fits the SignatureMethod, else the first.
  */
-export function pickCertificate(read: ReadSignature): Uint8Array | undefined {
-  const referenced = read.xades?.signingCertificates ?? []
-  for (const candidate of read.keyInfoCertificates) {
-    for (const ref of referenced) {
-      const digest = digestFromUri(ref.digestMethod)
-      if (digest !== undefined && Buffer.from(xmlDigest(digest, candidate)).equals(Buffer.from(ref.digestValue))) return candidate
-    }
+export function pickCertificate(
+  read: ReadSignature,
+  options: { readonly method?: XmlSignatureMethod; readonly known?: readonly Uint8Array[] } = {},
+): Uint8Array | undefined {
+  const candidates = [...read.keyInfoCertificates, ...(options.known ?? [])]
+  const digestMatches = (candidate: Uint8Array, ref: { digestMethod: string; digestValue: Uint8Array }): boolean => {
+    const digest = digestFromUri(ref.digestMethod)
+    return digest !== undefined && Buffer.from(xmlDigest(digest, candidate)).equals(Buffer.from(ref.digestValue))
   }
-  for (const named of read.keyInfoIssuerSerials) {
-    const found = read.keyInfoCertificates.find((candidate) => {
+  for (const ref of read.xades?.signingCertificates ?? []) {
+    const found = candidates.find((candidate) => digestMatches(candidate, ref))
+    if (found !== undefined) return found
+  }
+  // KeyInfo's own hints, in their order (a signer lists its certificate before its CAs'), each compared as a name.
+  const hints = read.keyInfoHints
+  const tests: ((candidate: Uint8Array) => boolean)[] = [
+    ...read.keyInfoIssuerSerials.map((entry) => (candidate: Uint8Array) => {
+      const own = issuerSerialOf(candidate)
+      return own.serialNumber === entry.serialNumber.trim() && sameDistinguishedName(looseName(entry.issuerName), own.issuerDer)
+    }),
+    ...hints.subjectNames.map((name) => (candidate: Uint8Array) => sameDistinguishedName(looseName(name), subjectDerOf(candidate))),
+    ...hints.subjectKeyIdentifiers.map(
+      (ski) => (candidate: Uint8Array) => describeCertificate(candidate).subjectKeyIdentifier === Buffer.from(ski).toString('hex'),
+    ),
+    ...hints.digests.map((ref) => (candidate: Uint8Array) => digestMatches(candidate, ref)),
+  ]
+  for (const test of tests) {
+    const found = candidates.find((candidate) => {
       try {
-        const own = issuerSerialOf(candidate)
-        return own.serialNumber === named.serialNumber.trim() && sameDistinguishedName(named.issuerName, own.issuerDer)
+        return test(candidate)
       } catch {
         return false
       }
     })
     if (found !== undefined) return found
   }
-  return read.keyInfoCertificates[0]
+  const method = options.method
+  const fitting = method === undefined ? undefined : read.keyInfoCertificates.find((candidate) => fits(candidate, method))
+  return fitting ?? read.keyInfoCertificates[0]
+}
+
+function fits(certificate: Uint8Array, method: XmlSignatureMethod): boolean {
+  try {
+    return keyFits(new X509Certificate(certificate).publicKey, method)
+  } catch {
+    return false
+  }
+}
+
+/** The subject Name of a DER certificate (TBSCertificate's sixth field, or fifth without a version). */
+function subjectDerOf(certificate: Uint8Array): Uint8Array {
+  const top = readTlv(certificate, 0)
+  const tbs = top === undefined ? undefined : readChildren(certificate, top)?.[0]
+  const fields = tbs === undefined ? undefined : readChildren(certificate, tbs)
+  const subject = fields?.[fields[0]?.tag === 0xa0 ? 5 : 4]
+  if (subject === undefined) throw new Error('not a DER certificate')
+  return certificate.subarray(subject.start, subject.end)
+}
+
+/**
+ * A distinguished name as signers write it in XML, line breaks and tabs read as spaces: some wrap X509IssuerName
+ * after each comma, which RFC 2253 parsers do not expect.
+ */
+function looseName(text: string): string {
+  return text.replace(/[\t\r\n]+/g, ' ')
 }
 
 export function xadesChecks(
@@ -87,7 +137,7 @@ export function xadesChecks(
       if (ref.serialNumber !== undefined && ref.serialNumber.trim() !== own.serialNumber) {
         problems.push(`serial ${ref.serialNumber} is not the certificate's ${own.serialNumber}`)
       }
-      if (ref.issuerName !== undefined && !sameDistinguishedName(ref.issuerName, own.issuerDer)) {
+      if (ref.issuerName !== undefined && !sameDistinguishedName(looseName(ref.issuerName), own.issuerDer)) {
         problems.push(`issuer "${ref.issuerName}" is not the certificate's "${own.issuerName}"`)
       }
       if (ref.issuerSerialV2 !== undefined) problems.push(...issuerSerialV2Problems(ref.issuerSerialV2, own))

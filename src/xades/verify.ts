@@ -240,7 +240,8 @@ async function verifyOne(
 
   // Signature value: with the signer's certificate, else with the key KeyInfo writes out.
   const method = signatureMethodFromUri(read.signatureMethod)
-  const certificate = pickCertificate(read)
+  // A KeyInfo may name its certificate (X509IssuerSerial, X509SKI…) without holding it: the caller's may be it.
+  const certificate = pickCertificate(read, { method, known: [...(options.intermediates ?? []), ...(options.anchors ?? [])] })
   const key = signatureKey(certificate, read.keyValue)
   if (method === undefined) {
     checks.push({

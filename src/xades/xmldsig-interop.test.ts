@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { notIntact } from '../testing/interop-verdict.js'
 import { createTestPki, type TestPki } from '../testing/pki.js'
 import { signatureTemplate, xmlsecReferenceData, xmlsecSign, xmlsecVerifies, type TemplateReference } from '../testing/xmlsec.js'
+import { describeCertificate } from '../x509/describe.js'
 import { derToPem } from '../x509/pem.js'
 import { byteTable } from '../xml/encoding.js'
 import { verifyXml, verifyXmlFile, type XmlVerificationReport } from './verify.js'
@@ -33,7 +34,7 @@ const LINE_ID = { attribute: 'Id', localName: 'Line', namespace: 'urn:example:in
 const OBJECT_ID = { attribute: 'Id', localName: 'Object', namespace: DSIG }
 const MANIFEST_ID = { attribute: 'Id', localName: 'Manifest', namespace: DSIG }
 
-type KeyName = 'rsa' | 'p256' | 'p384' | 'p521'
+type KeyName = 'rsa' | 'p256' | 'p384' | 'p521' | 'dsa'
 
 interface Case {
   readonly name: string
@@ -118,6 +119,18 @@ const CASES: Case[] = [
     tamper: (xml) => xml.replace('<Object Id="b64">Q', '<Object Id="b64">R'),
   },
   { name: 'KeyInfo with only an RSAKeyValue', references: [enveloped()], keyValue: true },
+  ...(
+    [
+      ['dsa-sha1', `${DSIG}dsa-sha1`],
+      ['dsa-sha256', 'http://www.w3.org/2009/xmldsig11#dsa-sha256'],
+    ] as const
+  ).map((name): Case => ({
+    name: `${name[0]}, KeyInfo with only a DSAKeyValue`,
+    references: [enveloped()],
+    signatureMethod: name[1],
+    key: 'dsa',
+    keyValue: true,
+  })),
   ...(['sha1', 'sha224', 'sha256', 'sha384', 'sha512'] as const).map((hash): Case => ({
     name: `RSA ${hash.toUpperCase()}`,
     references: [enveloped()],
@@ -183,6 +196,12 @@ beforeAll(async () => {
   }
   keys.set('rsa', fromLeaf('signature-rsa2048'))
   keys.set('p256', fromLeaf('signature-ec-p256'))
+  const dsa = generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 })
+  keys.set('dsa', {
+    privateKeyPem: dsa.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+    certificatePem: '',
+    publicKeyPem: dsa.publicKey.export({ format: 'pem', type: 'spki' }) as string,
+  })
   for (const [name, curve] of [
     ['p384', 'P-384'],
     ['p521', 'P-521'],
@@ -455,4 +474,27 @@ describe('a ds:Manifest Reference a XAdES DataObjectFormat describes is a signed
     expect(manifestChecks(after)).toEqual(['fail'])
     expect(after).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'HASH_FAILURE' })
   })
+})
+
+describe('a KeyInfo that names its certificate without holding it', () => {
+  for (const hint of ['<X509IssuerSerial/>', '<X509SKI/>', '<X509SubjectName/>']) {
+    it(`${hint}: the signer's certificate is found among the caller's`, async () => {
+      const key = keys.get('rsa')
+      if (key === undefined) throw new Error('no key')
+      const template = signatureTemplate([enveloped()], { keyInfo: `<KeyInfo><X509Data>${hint}</X509Data></KeyInfo>` })
+      const signed = xmlsecSign(Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n${INVOICE.replace('{signature}', template)}`), key)
+      expect(signed.toString()).not.toContain('<X509Certificate>')
+      const signer = pki.leaf('signature-rsa2048').certificate
+      // Another certificate first, so that the hint decides.
+      const report = await verifyXml(signed, {
+        anchors: [pki.root.certificate],
+        intermediates: [pki.leaf('signature-rsa3072').certificate, pki.intermediate.certificate, signer],
+        revocation: { waive: true },
+      })
+      expect(report.signatures[0]?.signer?.subject).toBe(describeCertificate(signer).subject)
+      expect(report.indication, JSON.stringify(report.signatures[0]?.checks.filter((check) => check.status !== 'pass'))).toBe(
+        'TOTAL_PASSED',
+      )
+    })
+  }
 })
