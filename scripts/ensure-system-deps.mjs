@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Makes sure the system tools the tests and the demo use are here: SoftHSM2 (a software token), OpenSC's
-// pkcs11-tool (imports test keys), and the independent verifiers (xmlsec1, pdfsig, qpdf). On a fresh Debian
+// pkcs11-tool (imports test keys), and the independent verifiers (xmlsec1, xmllint, pdfsig, qpdf). On a fresh Debian
 // machine running as root it installs them; otherwise it stops with one line saying what to install.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -9,6 +9,7 @@ const TOOLS = [
   { command: 'softhsm2-util', pkg: 'softhsm2' },
   { command: 'pkcs11-tool', pkg: 'opensc' },
   { command: 'xmlsec1', pkg: 'xmlsec1' },
+  { command: 'xmllint', pkg: 'libxml2-utils' },
   { command: 'pdfsig', pkg: 'poppler-utils' },
   { command: 'qpdf', pkg: 'qpdf' },
 ]

@@ -158,8 +158,10 @@ function base64(bytes: Uint8Array): string {
 }
 
 function encodeFragment(xml: string, encoding: DocumentEncoding): { bytes: Buffer; prologueLength: number } {
-  const prologue = encoding === 'latin1' ? '<?xml version="1.0" encoding="ISO-8859-1"?>' : ''
-  return { bytes: Buffer.from(prologue + xml, encoding), prologueLength: prologue.length }
+  if (encoding === 'utf8') return { bytes: Buffer.from(xml, 'utf8'), prologueLength: 0 }
+  // Other single-byte encodings get only ASCII from escape(): their bytes are the Latin-1 bytes of the text.
+  const prologue = `<?xml version="1.0" encoding="${encoding === 'latin1' ? 'ISO-8859-1' : encoding}"?>`
+  return { bytes: Buffer.from(prologue + xml, 'latin1'), prologueLength: prologue.length }
 }
 
 /** Text content for a document in `encoding`: markup escaped, characters the encoding lacks as references. */
@@ -186,7 +188,7 @@ function escape(value: string, encoding: DocumentEncoding, special: RegExp): str
       throw new SceauError('USAGE', `U+${code.toString(16).toUpperCase().padStart(4, '0')} cannot appear in an XML document`)
     }
     if (special.test(character)) out += `&#x${code.toString(16).toUpperCase()};`
-    else if (encoding === 'latin1' && code > 0xff) out += `&#x${code.toString(16).toUpperCase()};`
+    else if (encoding !== 'utf8' && code > (encoding === 'latin1' ? 0xff : 0x7f)) out += `&#x${code.toString(16).toUpperCase()};`
     else out += character
   }
   return out

@@ -4,14 +4,14 @@
 import { createHash } from 'node:crypto'
 import { issuerAndSerialOf } from '../cms/certificate-fields.js'
 import { SceauError } from '../errors.js'
-import { nodeHashName } from '../signer/algorithms.js'
 import { readTlv } from '../x509/der.js'
 import { formatRfc2253 } from '../x509/rfc2253.js'
+import { nodeHash } from '../xml/digest.js'
 import type { XmlDigestAlgorithm } from './uris.js'
 
 /** Digest of bytes with an XML-DSig digest algorithm. */
 export function xmlDigest(algorithm: XmlDigestAlgorithm, data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash(nodeHashName(algorithm)).update(data).digest())
+  return new Uint8Array(createHash(nodeHash(algorithm)).update(data).digest())
 }
 
 /** Issuer and serial of a certificate as XAdES IssuerSerial writes them. */

@@ -37,6 +37,12 @@ export interface PesFlow {
   readonly rootId?: string
   readonly rootIdProblem?: string
   readonly bordereaux: readonly PesBordereau[]
+  /**
+   * Every element named Bordereau, in any namespace and at any depth (when the index recorded them): those the
+   * schema does not place (inside a ds:Object, under a foreign namespace…) included, so that none escapes the
+   * question of whether a signature covers it.
+   */
+  readonly everyBordereau: readonly IndexedElement[]
   /** ds:Signature children of the root (global signatures). */
   readonly rootSignatures: readonly IndexedElement[]
   readonly infoDematerialisee: readonly PesInfoDematerialisee[]
@@ -97,6 +103,7 @@ export function readPesFlow(index: DocumentIndex, file?: string): PesFlow {
     rootId,
     rootIdProblem: idProblem(index, rootId),
     bordereaux,
+    everyBordereau: index.elements.filter((element) => element.localName === 'Bordereau'),
     rootSignatures: signaturesOf(root),
     infoDematerialisee,
   }

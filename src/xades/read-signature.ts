@@ -1,12 +1,15 @@
 // Reads one ds:Signature element (a few KB, cut out of the document by byte range) into plain values: its
-// SignedInfo, References, KeyInfo certificates and XAdES properties. Nothing is judged here.
+// SignedInfo, References (and those of its ds:Manifests), KeyInfo certificates and key values, and XAdES
+// properties. Nothing is judged here. The fragment is parsed by src/xml's scanner with the namespaces declared
+// around it, and every Reference keeps its byte offset, where the node-set pipeline finds its transforms.
 
 import { SceauError } from '../errors.js'
-import { child, children, elementChildren, parseXmlSafely, text } from '../policy/trusted-list/xml.js'
+import { child, children, elementChildren, text } from '../policy/trusted-list/xml.js'
 import type { DocumentEncoding } from '../xml/encoding.js'
+import { parseXml, type ParsedXml } from '../xml/dom.js'
 import type { IndexedElement } from '../xml/index-document.js'
 import { readRange, type XmlInput } from '../xml/source.js'
-import { C14N, DS_NS, XADES_NAMESPACES } from './uris.js'
+import { C14N, DS_NS, DSIG11_NS, XADES_NAMESPACES, XMLDSIG_MORE_2007_NS } from './uris.js'
 
 const MAX_SIGNATURE_BYTES = 4 * 1024 * 1024
 
@@ -18,6 +21,35 @@ export interface ReadReference {
   readonly transforms: readonly { readonly algorithm: string; readonly prefixList?: readonly string[] }[]
   readonly digestMethod: string
   readonly digestValue: Uint8Array
+  /** Byte offset of the ds:Reference element in the document. */
+  readonly offset: number
+  /** The ds:Transform elements as parsed from the signature: what transforms on detached content run. */
+  readonly transformElements: readonly Element[]
+}
+
+/** A ds:Manifest in one of the signature's ds:Objects (XML-DSig §5.1). */
+export interface ReadManifest {
+  readonly id?: string
+  /** Byte offset of the ds:Manifest element in the document. */
+  readonly offset: number
+  readonly references: readonly ReadReference[]
+}
+
+/** A public key written in KeyInfo/KeyValue or DEREncodedKeyValue (XML-DSig 1.1 §4.5.2, §4.5.6). */
+export type ReadKeyValue =
+  | { readonly kind: 'rsa'; readonly modulus: Uint8Array; readonly exponent: Uint8Array }
+  | { readonly kind: 'ec'; readonly namedCurve: string; readonly publicKey: Uint8Array }
+  | { readonly kind: 'dsa'; readonly p: Uint8Array; readonly q: Uint8Array; readonly g: Uint8Array; readonly y: Uint8Array }
+  | { readonly kind: 'spki'; readonly der: Uint8Array }
+  | { readonly kind: 'unsupported'; readonly element: string }
+
+/** RSASSA-PSS parameters of the rsa-pss SignatureMethod (RFC 6931 §2.3.10); absent fields take their defaults. */
+export interface ReadPssParameters {
+  readonly digestMethod?: string
+  readonly maskGenerationFunction?: string
+  readonly maskDigestMethod?: string
+  readonly saltLength?: number
+  readonly trailerField?: number
 }
 
 /** The XAdES SignedProperties of a signature, as written. */
@@ -58,17 +90,27 @@ export interface ReadSignature {
   readonly canonicalization: string
   readonly canonicalizationPrefixList?: readonly string[]
   readonly signatureMethod: string
+  /** Parameters of an rsa-pss SignatureMethod. */
+  readonly pss?: ReadPssParameters
   readonly references: readonly ReadReference[]
+  readonly manifests: readonly ReadManifest[]
   readonly signatureValue: Uint8Array
   /** DER of every X509Certificate in KeyInfo, in order. */
   readonly keyInfoCertificates: readonly Uint8Array[]
+  /** KeyInfo/X509Data/X509IssuerSerial entries, which name the signer's certificate among several. */
+  readonly keyInfoIssuerSerials: readonly { readonly issuerName: string; readonly serialNumber: string }[]
+  /**
+   * The other ways X509Data names a certificate without holding it (XML-DSig 1.1 §4.5.4): X509SubjectName, X509SKI,
+   * dsig11:X509Digest. The certificate may then come from the caller.
+   */
+  readonly keyInfoHints: {
+    readonly subjectNames: readonly string[]
+    readonly subjectKeyIdentifiers: readonly Uint8Array[]
+    readonly digests: readonly { readonly digestMethod: string; readonly digestValue: Uint8Array }[]
+  }
+  /** The first key value of KeyInfo (KeyValue or DEREncodedKeyValue), when there is one. */
+  readonly keyValue?: ReadKeyValue
   readonly xades?: ReadXadesProperties
-  /** The parsed fragment, for the DOM fallback of inclusive C14N. */
-  readonly signedInfo: Element
-  /** The parsed ds:SignatureValue, for that fallback when a signature time-stamp covers it. */
-  readonly signatureValueElement: Element
-  /** Namespace declarations in scope at the signature, for that fallback. */
-  readonly namespaces: ReadonlyMap<string, string>
 }
 
 /**
@@ -83,16 +125,18 @@ export function readSignature(document: XmlInput, encoding: DocumentEncoding, el
       details: { size },
     })
   }
-  // The fragment is parsed inside a wrapper that declares what its ancestors declared, so prefixes resolve.
-  const declarations = [...element.inheritedNamespaces]
-    .map(
-      ([prefix, uri]) =>
-        `${prefix === '' ? 'xmlns' : `xmlns:${prefix}`}="${uri.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;')}"`,
-    )
-    .join(' ')
-  const source = `<sceau-wrapper ${declarations}>${readRange(document, element.start, element.end).toString(encoding)}</sceau-wrapper>`
-  const wrapper = parseXmlSafely(source, { file, maxBytes: MAX_SIGNATURE_BYTES * 2, maxDepth: 64 }).documentElement
-  const signature = elementChildren(wrapper)[0] as Element
+  let parsed: ParsedXml
+  try {
+    parsed = parseXml(readRange(document, element.start, element.end), {
+      encoding,
+      maxDepth: 64,
+      fragment: { namespaces: element.inheritedNamespaces, offset: element.start },
+    })
+  } catch (err) {
+    if (err instanceof SceauError && file !== undefined) throw new SceauError(err.code, `${err.message} in "${file}"`, { cause: err })
+    throw err
+  }
+  const signature = parsed.document.documentElement as Element
   const missing = (what: string): SceauError =>
     new SceauError('INPUT_MALFORMED', `the ds:Signature at byte ${element.start} has no ${what}`, { details: { offset: element.start } })
 
@@ -101,47 +145,135 @@ export function readSignature(document: XmlInput, encoding: DocumentEncoding, el
   if (signedInfo === undefined || signedInfo.localName !== 'SignedInfo' || signedInfo.namespaceURI !== DS_NS)
     throw missing('SignedInfo as first child')
   const canonicalization = child(signedInfo, DS_NS, 'CanonicalizationMethod')
-  const signatureMethod = child(signedInfo, DS_NS, 'SignatureMethod')?.getAttribute('Algorithm')
+  const signatureMethodElement = child(signedInfo, DS_NS, 'SignatureMethod')
+  const signatureMethod = signatureMethodElement?.getAttribute('Algorithm')
   if (canonicalization === undefined) throw missing('CanonicalizationMethod')
   if (!signatureMethod) throw missing('SignatureMethod')
-  const references = children(signedInfo, DS_NS, 'Reference').map((reference): ReadReference => {
+  const offsetOf = (node: Element): number => parsed.offsetOf(node) ?? element.start
+  const readReference = (reference: Element): ReadReference => {
     const digestMethod = child(reference, DS_NS, 'DigestMethod')?.getAttribute('Algorithm')
     const digestValue = child(reference, DS_NS, 'DigestValue')
     if (!digestMethod || digestValue === undefined) throw missing('DigestMethod or DigestValue in a Reference')
     const transforms = child(reference, DS_NS, 'Transforms')
+    const transformElements = transforms === undefined ? [] : children(transforms, DS_NS, 'Transform')
     return {
       id: reference.getAttribute('Id') ?? undefined,
       uri: reference.hasAttribute('URI') ? (reference.getAttribute('URI') ?? '') : undefined,
       type: reference.getAttribute('Type') ?? undefined,
-      transforms: (transforms === undefined ? [] : children(transforms, DS_NS, 'Transform')).map((transform) => ({
+      transforms: transformElements.map((transform) => ({
         algorithm: transform.getAttribute('Algorithm') ?? '',
         prefixList: prefixList(transform),
       })),
+      transformElements,
       digestMethod,
       digestValue: fromBase64(text(digestValue)),
+      offset: offsetOf(reference),
     }
-  })
+  }
+  const references = children(signedInfo, DS_NS, 'Reference').map(readReference)
   if (references.length === 0) throw missing('Reference')
+  const manifests = children(signature, DS_NS, 'Object')
+    .flatMap((object) => children(object, DS_NS, 'Manifest'))
+    .map((manifest) => ({
+      id: manifest.getAttribute('Id') ?? undefined,
+      offset: offsetOf(manifest),
+      references: children(manifest, DS_NS, 'Reference').map(readReference),
+    }))
   const signatureValue = child(signature, DS_NS, 'SignatureValue')
   if (signatureValue === undefined) throw missing('SignatureValue')
   const keyInfo = child(signature, DS_NS, 'KeyInfo')
-  const keyInfoCertificates = (keyInfo === undefined ? [] : children(keyInfo, DS_NS, 'X509Data'))
+  const x509Data = keyInfo === undefined ? [] : children(keyInfo, DS_NS, 'X509Data')
+  const keyInfoCertificates = x509Data
     .flatMap((data) => children(data, DS_NS, 'X509Certificate'))
     .map((certificate) => fromBase64(text(certificate)))
+  const keyInfoIssuerSerials = x509Data
+    .flatMap((data) => children(data, DS_NS, 'X509IssuerSerial'))
+    .flatMap((issuerSerial) => {
+      const name = child(issuerSerial, DS_NS, 'X509IssuerName')
+      const serial = child(issuerSerial, DS_NS, 'X509SerialNumber')
+      return name === undefined || serial === undefined ? [] : [{ issuerName: text(name), serialNumber: text(serial) }]
+    })
+
+  const inData = (namespace: string, name: string): Element[] => x509Data.flatMap((data) => children(data, namespace, name))
+  const keyInfoHints = {
+    subjectNames: inData(DS_NS, 'X509SubjectName').map(text),
+    subjectKeyIdentifiers: inData(DS_NS, 'X509SKI').map((ski) => fromBase64(text(ski))),
+    digests: inData(DSIG11_NS, 'X509Digest').map((digest) => ({
+      digestMethod: digest.getAttribute('Algorithm') ?? '',
+      digestValue: fromBase64(text(digest)),
+    })),
+  }
 
   return {
     id: signature.getAttribute('Id') ?? undefined,
     canonicalization: canonicalization.getAttribute('Algorithm') ?? '',
     canonicalizationPrefixList: prefixList(canonicalization),
     signatureMethod,
+    pss: signatureMethodElement === undefined ? undefined : pssParameters(signatureMethodElement),
     references,
+    manifests,
     signatureValue: fromBase64(text(signatureValue)),
     keyInfoCertificates,
+    keyInfoIssuerSerials,
+    keyInfoHints,
+    keyValue: keyInfo === undefined ? undefined : keyValue(keyInfo),
     xades: readXades(signature),
-    signedInfo,
-    signatureValueElement: signatureValue,
-    namespaces: element.inheritedNamespaces,
   }
+}
+
+/** pss:RSAPSSParams of a SignatureMethod, when present. */
+function pssParameters(method: Element): ReadPssParameters | undefined {
+  const params = child(method, XMLDSIG_MORE_2007_NS, 'RSAPSSParams')
+  if (params === undefined) return undefined
+  const mgf = child(params, XMLDSIG_MORE_2007_NS, 'MaskGenerationFunction')
+  const number = (name: string): number | undefined => {
+    const found = child(params, XMLDSIG_MORE_2007_NS, name)
+    if (found === undefined) return undefined
+    const value = text(found)
+    if (!/^[0-9]{1,6}$/.test(value)) throw new SceauError('INPUT_MALFORMED', `pss:${name} "${value}" is not a number`)
+    return Number(value)
+  }
+  return {
+    digestMethod: child(params, DS_NS, 'DigestMethod')?.getAttribute('Algorithm') ?? undefined,
+    maskGenerationFunction: mgf?.getAttribute('Algorithm') ?? undefined,
+    maskDigestMethod: (mgf && child(mgf, DS_NS, 'DigestMethod')?.getAttribute('Algorithm')) ?? undefined,
+    saltLength: number('SaltLength'),
+    trailerField: number('TrailerField'),
+  }
+}
+
+/** The first KeyValue (RSA, EC) or DEREncodedKeyValue of a KeyInfo. */
+function keyValue(keyInfo: Element): ReadKeyValue | undefined {
+  for (const entry of elementChildren(keyInfo)) {
+    if (entry.localName === 'DEREncodedKeyValue' && entry.namespaceURI === DSIG11_NS) return { kind: 'spki', der: fromBase64(text(entry)) }
+    if (entry.localName !== 'KeyValue' || entry.namespaceURI !== DS_NS) continue
+    const value = elementChildren(entry)[0]
+    if (value === undefined) continue
+    if (value.localName === 'RSAKeyValue' && value.namespaceURI === DS_NS) {
+      const modulus = child(value, DS_NS, 'Modulus')
+      const exponent = child(value, DS_NS, 'Exponent')
+      if (modulus === undefined || exponent === undefined)
+        throw new SceauError('INPUT_MALFORMED', 'an RSAKeyValue lacks Modulus or Exponent')
+      return { kind: 'rsa', modulus: fromBase64(text(modulus)), exponent: fromBase64(text(exponent)) }
+    }
+    if (value.localName === 'DSAKeyValue' && value.namespaceURI === DS_NS) {
+      const part = (name: string): Uint8Array => {
+        const found = child(value, DS_NS, name)
+        if (found === undefined) throw new SceauError('INPUT_MALFORMED', `a DSAKeyValue lacks ${name}`)
+        return fromBase64(text(found))
+      }
+      return { kind: 'dsa', p: part('P'), q: part('Q'), g: part('G'), y: part('Y') }
+    }
+    if (value.localName === 'ECKeyValue' && value.namespaceURI === DSIG11_NS) {
+      const curve = child(value, DSIG11_NS, 'NamedCurve')?.getAttribute('URI')
+      const publicKey = child(value, DSIG11_NS, 'PublicKey')
+      // Explicit curve parameters (ECParameters) are not read: no signer in the field writes them.
+      if (!curve || publicKey === undefined) return { kind: 'unsupported', element: 'dsig11:ECKeyValue with ECParameters' }
+      return { kind: 'ec', namedCurve: curve, publicKey: fromBase64(text(publicKey)) }
+    }
+    return { kind: 'unsupported', element: value.localName ?? value.nodeName }
+  }
+  return undefined
 }
 
 function readXades(signature: Element): ReadXadesProperties | undefined {

@@ -1,6 +1,6 @@
 // What the DGFiP profile asks of a PES flow as a whole and of where each signature sits (research/pes.md §2).
 
-import type { DocumentIndex, IndexedElement } from '../xml/index-document.js'
+import { attribute, type DocumentIndex, type IndexedElement } from '../xml/index-document.js'
 import type { PesFlow } from './pes-flow.js'
 import type { Check } from '../verdicts.js'
 import type { CoveredElement, SignatureReport } from './report.js'
@@ -11,29 +11,36 @@ export function genericDocumentChecks(index: DocumentIndex): Check[] {
   return [{ id: 'document.signed', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: 'the document has no ds:Signature' }]
 }
 
-export function pesDocumentChecks(flow: PesFlow, signatures: readonly SignatureReport[]): Check[] {
+export function pesDocumentChecks(
+  flow: PesFlow,
+  signatures: readonly SignatureReport[],
+  coverage: readonly ((element: IndexedElement) => boolean)[],
+): Check[] {
   const checks: Check[] = []
   const signedCount = flow.index.signatures.length
   if (signedCount === 0) {
     checks.push({ id: 'pes.signed', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: 'the flow has no signature' })
     return checks
   }
-  const global = signatures.some((signature) => signature.covers.some((covered) => covered.scope === 'document'))
-  const unsigned = flow.bordereaux.filter((bordereau) => bordereau.signatures.length === 0)
-  if (!global && unsigned.length > 0) {
+  // Which bordereaux a valid Reference of a signature whose value verifies covers, wherever they are: one hidden
+  // in a ds:Object, in KeyInfo or under a foreign namespace is as unsigned as one beside the signed ones
+  // (signature wrapping, McIntosh & Austel 2005; Somorovsky et al. 2012).
+  const unsigned = flow.everyBordereau.filter((bordereau) => !coverage.some((covers) => covers(bordereau)))
+  if (unsigned.length > 0) {
     checks.push({
       id: 'pes.bordereaux-signed',
       status: 'fail',
       subIndication: 'FORMAT_FAILURE',
-      reason: `${unsigned.length} of ${flow.bordereaux.length} bordereaux are not signed and no signature covers the whole flow (${unsigned
-        .map((bordereau) => bordereau.id ?? `at byte ${bordereau.element.start}`)
-        .join(', ')})`,
+      reason: `${unsigned.length} of ${flow.everyBordereau.length} bordereaux are covered by no valid signature: ${unsigned
+        .map((bordereau) => describeBordereau(flow, bordereau))
+        .join('; ')}`,
     })
   } else {
+    const global = signatures.some((signature) => signature.covers.some((covered) => covered.scope === 'document' && covered.digestValid))
     checks.push({
       id: 'pes.bordereaux-signed',
       status: 'pass',
-      reason: global ? 'a signature covers the whole flow' : `all ${flow.bordereaux.length} bordereaux are signed`,
+      reason: global ? 'a signature covers the whole flow' : `all ${flow.everyBordereau.length} bordereaux are signed`,
     })
   }
   const cosigned = [...flow.bordereaux.map((bordereau) => bordereau.signatures), flow.rootSignatures].find((list) => list.length > 1)
@@ -78,4 +85,15 @@ export function pesPlacementChecks(flow: PesFlow, signature: IndexedElement, cov
   return problem === undefined
     ? [{ id: 'pes.placement', status: 'pass', reason: holder ? `covers its Bordereau ${holder.id ?? ''}` : 'covers the whole flow' }]
     : [{ id: 'pes.placement', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: problem }]
+}
+
+/** A Bordereau named so that a reader finds it: its Id, namespace, place, and the signature it hides in. */
+function describeBordereau(flow: PesFlow, bordereau: IndexedElement): string {
+  const id = attribute(bordereau, 'Id')
+  const name = id === undefined ? 'a Bordereau without Id' : `Bordereau Id="${id}"`
+  const namespace = bordereau.namespace === '' ? '' : ` in namespace ${bordereau.namespace}`
+  const holder = flow.index.signatures.find((signature) => bordereau.start > signature.start && bordereau.end <= signature.end)
+  const where =
+    holder === undefined ? `in <${bordereau.parentName}>` : `inside the ds:Signature at byte ${holder.start} (in <${bordereau.parentName}>)`
+  return `${name}${namespace} at byte ${bordereau.start}, ${where}`
 }

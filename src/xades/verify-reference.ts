@@ -1,101 +1,96 @@
-// One ds:Reference: which element it points at (refusing wrapping tricks), and whether its digest matches.
+// One ds:Reference: which element it points at (refusing wrapping tricks), whether its digest matches, and what
+// the digested data covers. The digest itself comes from src/xml (streamed when it can be, else through the
+// node-set pipeline); here each outcome becomes a check with the sub-indication EN 319 102-1 gives it.
 
-import { timingSafeEqual } from 'node:crypto'
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { readFile, stat } from 'node:fs/promises'
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path'
-import { C14nCanonicalization, C14nCanonicalizationWithComments } from 'xml-crypto'
 import { SceauError } from '../errors.js'
-import { parseXmlSafely } from '../policy/trusted-list/xml.js'
-import { hashFile } from '../signer/hash-file.js'
-import { digestElementAt } from '../xml/digest.js'
-import type { DocumentEncoding } from '../xml/encoding.js'
-import { inputSize, readRange, type XmlInput } from '../xml/source.js'
-import { indexDocument, type DocumentIndex, type IndexedElement } from '../xml/index-document.js'
-import { xmlDigest } from './certificate-ref.js'
-import type { ReadReference } from './read-signature.js'
+import { cannotRead } from '../read-file.js'
 import type { Check, FailedCheck, IndeterminateCheck } from '../verdicts.js'
+import { nodeHash } from '../xml/digest.js'
+import type { IndexedElement } from '../xml/index-document.js'
+import { digestReference, type ReferenceDocument } from '../xml/reference.js'
+import { ENVELOPED_SIGNATURE, parseSameDocumentUri, runTransforms } from '../xml/transforms.js'
+import type { ReadReference } from './read-signature.js'
 import type { CoveredElement } from './report.js'
-import { C14N, C14N_WITH_COMMENTS, digestFromUri, ENVELOPED, EXC_C14N, EXC_C14N_WITH_COMMENTS, XADES_NAMESPACES } from './uris.js'
+import { digestFromUri, EXC_C14N, EXC_C14N_WITH_COMMENTS, XADES_NAMESPACES, type XmlDigestAlgorithm } from './uris.js'
 
 export interface ReferenceOutcome {
   check: Check
   covered?: CoveredElement
+  /** For a Reference whose digest matches: whether the signed data holds this element whole. */
+  covers?: (element: IndexedElement) => boolean
 }
 
+/** Options of {@link checkReference}. */
+export interface ReferenceCheckOptions {
+  /** The DGFiP profile applies: enveloped-signature and exclusive C14N only. */
+  readonly pes: boolean
+  /** Named in the check ids: `xmldsig.reference`, or `xmldsig.manifest-reference` for a ds:Manifest's. */
+  readonly id?: string
+}
+
+const PES_TRANSFORMS = [ENVELOPED_SIGNATURE, EXC_C14N, EXC_C14N_WITH_COMMENTS]
+
+/**
+ * Checks a same-document Reference of the signature at `signature`: resolves its URI (an Id carried twice is a
+ * wrapping attempt and fails), computes its digest and compares it.
+ */
 export function checkReference(
-  document: XmlInput,
-  index: DocumentIndex,
+  document: ReferenceDocument,
   signature: IndexedElement,
   reference: ReadReference,
-  pes: boolean,
-  maxDomBytes: number,
+  options: ReferenceCheckOptions,
 ): ReferenceOutcome {
+  const { index } = document
   const uri = reference.uri
+  const id = options.id ?? 'xmldsig.reference'
+  const label = `Reference URI="${uri ?? ''}"`
   const fail = (reason: string): ReferenceOutcome => ({
-    check: { id: 'xmldsig.reference', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: `Reference URI="${uri ?? ''}": ${reason}` },
+    check: { id, status: 'fail', subIndication: 'FORMAT_FAILURE', reason: `${label}: ${reason}` },
   })
-  if (uri === undefined) return fail('a Reference without URI points at nothing in the document')
+  const indeterminate = (subIndication: IndeterminateCheck['subIndication'], reason: string): ReferenceOutcome => ({
+    check: { id, status: 'indeterminate', subIndication, reason: `${label}: ${reason}` },
+  })
+  // XML-DSig §4.4.3.1: without URI the application must know the data; sceau does not.
+  if (uri === undefined) return indeterminate('SIGNED_DATA_NOT_FOUND', 'a Reference without URI names no data sceau can find')
+  const parsed = parseSameDocumentUri(uri)
+  if (parsed === undefined) return indeterminate('SIG_CONSTRAINTS_FAILURE', 'this XPointer form is not supported')
   let target: IndexedElement
-  if (uri === '' || uri === '#xpointer(/)') target = index.root
-  else if (uri.startsWith('#') && !uri.startsWith('#xpointer(')) {
-    const id = uri.slice(1)
-    const carriers = index.ids.get(id) ?? []
-    if (carriers.length === 0) {
-      return {
-        check: {
-          id: 'xmldsig.reference',
-          status: 'indeterminate',
-          subIndication: 'SIGNED_DATA_NOT_FOUND',
-          reason: `Reference URI="${uri}": no element has Id "${id}"`,
-        },
-      }
-    }
-    if (carriers.length > 1) return fail(`Id "${id}" is carried by ${carriers.length} elements (signature wrapping)`)
+  if (parsed.kind === 'document') target = index.root
+  else {
+    const carriers = index.ids.get(parsed.id) ?? []
+    if (carriers.length === 0) return indeterminate('SIGNED_DATA_NOT_FOUND', `no element has Id "${parsed.id}"`)
+    if (carriers.length > 1) return fail(`Id "${parsed.id}" is carried by ${carriers.length} elements (signature wrapping)`)
     target = carriers[0] as IndexedElement
-  } else return fail('XPointer references other than #xpointer(/) are not supported')
-
+  }
   const digest = digestFromUri(reference.digestMethod)
-  if (digest === undefined) return unsupportedDigest(reference)
-  let enveloped = false
-  let canonicalization: { algorithm: string; prefixList?: readonly string[] } | undefined
-  for (const transform of reference.transforms) {
-    if (transform.algorithm === ENVELOPED && canonicalization === undefined) enveloped = true
-    else if ([EXC_C14N, EXC_C14N_WITH_COMMENTS, C14N, C14N_WITH_COMMENTS].includes(transform.algorithm) && canonicalization === undefined) {
-      canonicalization = transform
-    } else return fail(`transform ${transform.algorithm} (at that position) is not supported`)
+  if (digest === undefined) return unsupportedDigest(reference, id)
+  if (options.pes) {
+    const foreign = reference.transforms.find((transform) => !PES_TRANSFORMS.includes(transform.algorithm))
+    if (foreign !== undefined)
+      return fail(`transform ${foreign.algorithm}: the DGFiP verifier accepts enveloped-signature and exclusive C14N only`)
   }
-  if (
-    pes &&
-    canonicalization !== undefined &&
-    canonicalization.algorithm !== EXC_C14N &&
-    canonicalization.algorithm !== EXC_C14N_WITH_COMMENTS
-  ) {
-    return fail(`transform ${canonicalization.algorithm}: the DGFiP verifier accepts exclusive C14N only`)
-  }
-  // Comments never reach the digest of a "" or "#id" reference (XML-DSig §4.4.3.3), so the WithComments
-  // variants canonicalise as their plain forms here; a missing transform means inclusive C14N (§4.4.3.2).
   let computed: Uint8Array
-  const algorithm = canonicalization?.algorithm ?? C14N
-  if (enveloped && target.start >= signature.start && target.end <= signature.end) {
-    // The enveloped-signature transform removes the signature with everything in it: nothing is left to digest.
-    computed = xmlDigest(digest, new Uint8Array(0))
-  } else if (algorithm === EXC_C14N || algorithm === EXC_C14N_WITH_COMMENTS) {
-    computed = digestElementAt(document, index.encoding, target, {
+  let covers: (element: IndexedElement) => boolean
+  try {
+    const result = digestReference(document, {
+      uri: parsed,
+      target,
+      transforms: reference.transforms,
       hash: digest,
-      excludeAt: enveloped ? signature.start : undefined,
-      inclusiveNamespacePrefixes: canonicalization?.prefixList ? [...canonicalization.prefixList] : undefined,
-    }).digest
-  } else {
-    if (inputSize(document) > maxDomBytes) {
-      return {
-        check: {
-          id: 'xmldsig.reference',
-          status: 'indeterminate',
-          subIndication: 'SIGNED_DATA_NOT_FOUND',
-          reason: `Reference URI="${uri}": inclusive C14N of a ${inputSize(document)}-byte document is over the DOM limit (${maxDomBytes})`,
-        },
-      }
-    }
-    computed = xmlDigest(digest, domInclusiveC14n(document, index.encoding, target, enveloped ? signature : undefined))
+      offset: reference.offset,
+      signature,
+    })
+    computed = result.digest
+    covers = result.covers
+  } catch (err) {
+    if (!(err instanceof SceauError)) throw err
+    if (err.code === 'ALGORITHM_UNSUPPORTED') return indeterminate('SIG_CONSTRAINTS_FAILURE', err.message)
+    if (err.code === 'INPUT_TOO_LARGE') return indeterminate('SIGNED_DATA_NOT_FOUND', `its transforms need a DOM: ${err.message}`)
+    return fail(err.message)
   }
   const valid = sameDigest(computed, reference.digestValue)
   const signedProperties = target.localName === 'SignedProperties' && XADES_NAMESPACES.includes(target.namespace)
@@ -106,22 +101,23 @@ export function checkReference(
         ? 'document'
         : signedProperties
           ? 'signed-properties'
-          : target.localName === 'Bordereau' && pes
+          : target.localName === 'Bordereau' && options.pes
             ? 'bordereau'
             : 'element',
     element: target.name,
-    id: uri.startsWith('#') ? uri.slice(1) : undefined,
+    id: parsed.kind === 'id' ? parsed.id : undefined,
     digestValid: valid,
   }
   return {
     covered,
+    covers: valid ? covers : undefined,
     check: valid
-      ? { id: 'xmldsig.reference', status: 'pass', reason: `Reference URI="${uri}" (<${target.name}>): digest matches` }
+      ? { id, status: 'pass', reason: `${label} (<${target.name}>): digest matches` }
       : {
-          id: 'xmldsig.reference',
+          id,
           status: 'fail',
           subIndication: 'HASH_FAILURE',
-          reason: `Reference URI="${uri}" (<${target.name}>): digest does not match — the content was changed after signing`,
+          reason: `${label} (<${target.name}>): digest does not match — the content was changed after signing`,
         },
   }
 }
@@ -140,13 +136,44 @@ export interface DetachedContentLookup {
   /** How many References of the signature point outside it. */
   readonly externalReferences: number
   readonly signal?: AbortSignal
+  /** Largest detached content read into memory for transforms (a DOM is built of it); 64 MB by default. */
+  readonly maxTransformedBytes?: number
+}
+
+const DEFAULT_MAX_TRANSFORMED = 64 * 1024 * 1024
+
+/**
+ * The digest of detached content through the Reference's transforms (XML-DSig §4.4.3.2: the octets are parsed when
+ * a transform needs a node-set, a node-set left at the end is canonicalised with C14N 1.0).
+ */
+async function transformedContent(
+  path: string,
+  digest: XmlDigestAlgorithm,
+  reference: ReadReference,
+  maxBytes: number,
+): Promise<Uint8Array> {
+  let size: number
+  try {
+    size = (await stat(path)).size
+  } catch (cause) {
+    throw cannotRead(path, cause)
+  }
+  if (size > maxBytes) {
+    throw new SceauError(
+      'INPUT_TOO_LARGE',
+      `the detached content "${path}" (${size} bytes) is over the ${maxBytes} bytes its transforms may read`,
+    )
+  }
+  const octets = await readFile(path)
+  const { octets: output } = runTransforms({ octets }, reference.transformElements, { signature: undefined, parse: { maxBytes } })
+  return new Uint8Array(createHash(nodeHash(digest)).update(output).digest())
 }
 
 /**
  * A Reference to content outside the signature's document: a file named by a relative URI (percent-decoded,
  * resolved against the signature's directory and never above it) or given by the caller. Nothing is ever fetched:
- * http(s):, file: and other URIs with a scheme, absolute paths and `..` escapes fail. The file's raw bytes are
- * digested while read, so a detached reference with transforms is not handled.
+ * http(s):, file: and other URIs with a scheme, absolute paths and `..` escapes fail. Without transforms the file is
+ * digested while read; with transforms it is read whole (bounded) and run through them.
  */
 export async function checkDetachedReference(reference: ReadReference, lookup: DetachedContentLookup): Promise<ReferenceOutcome> {
   const uri = reference.uri ?? ''
@@ -180,24 +207,29 @@ export async function checkDetachedReference(reference: ReadReference, lookup: D
     }
   }
   const element = named.name ?? basename(path)
-  if (reference.transforms.length > 0) {
-    const names = reference.transforms.map((transform) => transform.algorithm).join(', ')
-    return outcome(
-      { status: 'indeterminate', subIndication: 'SIGNED_DATA_NOT_FOUND' },
-      `transforms on detached content (${names}) are not supported`,
-    )
-  }
   const digest = digestFromUri(reference.digestMethod)
   if (digest === undefined) return unsupportedDigest(reference)
   let computed: Uint8Array
   try {
-    computed = await hashFile(path, digest, { signal: lookup.signal })
+    computed =
+      reference.transforms.length === 0
+        ? await hashContent(path, digest, lookup.signal)
+        : await transformedContent(path, digest, reference, lookup.maxTransformedBytes ?? DEFAULT_MAX_TRANSFORMED)
   } catch (err) {
-    if (!(err instanceof SceauError) || err.code !== 'FILE_NOT_FOUND') throw err
-    return outcome(
-      { status: 'indeterminate', subIndication: 'SIGNED_DATA_NOT_FOUND' },
-      `the detached content "${path}" cannot be read; give the content it signs`,
-    )
+    if (!(err instanceof SceauError)) throw err
+    if (err.code === 'FILE_NOT_FOUND') {
+      return outcome(
+        { status: 'indeterminate', subIndication: 'SIGNED_DATA_NOT_FOUND' },
+        `the detached content "${path}" cannot be read; give the content it signs`,
+      )
+    }
+    if (err.code === 'ALGORITHM_UNSUPPORTED')
+      return outcome({ status: 'indeterminate', subIndication: 'SIG_CONSTRAINTS_FAILURE' }, err.message)
+    if (err.code === 'INPUT_TOO_LARGE') return outcome({ status: 'indeterminate', subIndication: 'SIGNED_DATA_NOT_FOUND' }, err.message)
+    if (err.code === 'INPUT_MALFORMED') {
+      return outcome({ status: 'fail', subIndication: 'FORMAT_FAILURE' }, `its transforms cannot process "${path}": ${err.message}`)
+    }
+    throw err
   }
   const valid = sameDigest(computed, reference.digestValue)
   return {
@@ -229,10 +261,10 @@ function relativeFileName(uri: string): { name: string; problem?: undefined } | 
   return { name }
 }
 
-function unsupportedDigest(reference: ReadReference): ReferenceOutcome {
+function unsupportedDigest(reference: ReadReference, id = 'xmldsig.reference'): ReferenceOutcome {
   return {
     check: {
-      id: 'xmldsig.reference',
+      id,
       status: 'indeterminate',
       subIndication: 'CRYPTO_CONSTRAINTS_FAILURE',
       reason: `Reference URI="${reference.uri ?? ''}": digest method ${reference.digestMethod} is not supported`,
@@ -244,43 +276,14 @@ function sameDigest(computed: Uint8Array, written: Uint8Array): boolean {
   return computed.length === written.length && timingSafeEqual(computed, written)
 }
 
-/** Inclusive C14N of a parsed SignedInfo, with the namespaces of its ancestors (C14N 1.0 renders them). */
-export function inclusiveC14n(signedInfo: Element, namespaces: ReadonlyMap<string, string>, withComments: boolean): Uint8Array {
-  const canonicalizer = withComments ? new C14nCanonicalizationWithComments() : new C14nCanonicalization()
-  return utf8(canonicalizer.process(signedInfo as never, { ancestorNamespaces: ancestorNamespaces(namespaces) } as never))
-}
-
-/** Inclusive C14N of an element through the DOM: the fallback for what the streaming path does not do. */
-function domInclusiveC14n(
-  document: XmlInput,
-  encoding: DocumentEncoding,
-  target: IndexedElement,
-  signature: IndexedElement | undefined,
-): Uint8Array {
-  const bytes = readRange(document, 0, inputSize(document))
-  const doc = parseXmlSafely(bytes.toString(encoding).replace(/^\uFEFF?<\?xml[^?]*\?>/, ''), {
-    maxBytes: Number.MAX_SAFE_INTEGER,
-    maxDepth: 256,
-  })
-  // getElementsByTagName('*') lists elements in document order, as an index that keeps every element does.
-  const nodes = Array.from(doc.getElementsByTagName('*'))
-  const starts = indexDocument(document, { keep: () => true }).elements.map((element) => element.start)
-  const node = nodes[starts.indexOf(target.start)]
-  if (node === undefined) throw new SceauError('INPUT_MALFORMED', 'reference target not found in the DOM')
-  if (signature !== undefined) {
-    const signatureNode = nodes[starts.indexOf(signature.start)]
-    signatureNode?.parentNode?.removeChild(signatureNode)
+/** The digest of a detached file, read in 1 MiB chunks (any XML-DSig digest, SHA-3 included). */
+async function hashContent(path: string, digest: XmlDigestAlgorithm, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  const hash = createHash(nodeHash(digest))
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024, signal })) hash.update(chunk as Buffer)
+  } catch (cause) {
+    if (signal?.aborted === true) throw new SceauError('ABORTED', `hashing "${path}" was cancelled`, { cause, details: { file: path } })
+    throw cannotRead(path, cause)
   }
-  return utf8(
-    new C14nCanonicalization().process(node as never, { ancestorNamespaces: ancestorNamespaces(target.inheritedNamespaces) } as never),
-  )
-}
-
-// xml-crypto renders the default namespace from the element itself: passing it again would declare it twice.
-function ancestorNamespaces(namespaces: ReadonlyMap<string, string>): { prefix: string; namespaceURI: string }[] {
-  return [...namespaces].filter(([prefix]) => prefix !== '').map(([prefix, namespaceURI]) => ({ prefix, namespaceURI }))
-}
-
-function utf8(text: unknown): Uint8Array {
-  return new Uint8Array(Buffer.from(String(text), 'utf8'))
+  return new Uint8Array(hash.digest())
 }

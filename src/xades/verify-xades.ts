@@ -1,64 +1,89 @@
-// The signature value and the XAdES properties of one signature: signing certificate (V1 or V2), data object
-// formats, time, policy, role.
+// The XAdES properties of one signature: signing certificate (V1 or V2), data object formats, time, policy, role;
+// and which of KeyInfo's certificates is the signer's.
 
-import { constants, createPublicKey, verify as verifySignature, X509Certificate } from 'node:crypto'
-import { nodeHashName } from '../signer/algorithms.js'
-import { formatRfc2253, sameDistinguishedName } from '../x509/rfc2253.js'
-import { equalBytes } from '../bytes.js'
+import { X509Certificate } from 'node:crypto'
+import { describeCertificate } from '../x509/describe.js'
+import { sameDistinguishedName, sameNameDer } from '../x509/rfc2253.js'
 import { readChildren, readTlv } from '../x509/der.js'
 import { integerToDecimal, issuerSerialOf, xmlDigest, type IssuerSerial } from './certificate-ref.js'
 import { KNOWN_PES_POLICIES, PES_POLICY_OIDS } from './policies.js'
 import type { ReadSignature } from './read-signature.js'
 import type { Check } from '../verdicts.js'
 import type { CoveredElement } from './report.js'
-import { DIGEST_URIS, digestFromUri, type signatureMethodFromUri } from './uris.js'
+import { keyFits } from './signature-value.js'
+import { DIGEST_URIS, digestFromUri, type XmlSignatureMethod } from './uris.js'
 
-export function pickCertificate(read: ReadSignature): Uint8Array | undefined {
-  const referenced = read.xades?.signingCertificates ?? []
-  for (const candidate of read.keyInfoCertificates) {
-    for (const ref of referenced) {
-      const digest = digestFromUri(ref.digestMethod)
-      if (digest !== undefined && Buffer.from(xmlDigest(digest, candidate)).equals(Buffer.from(ref.digestValue))) return candidate
-    }
+/**
+ * The signer's certificate: among KeyInfo's and the caller's (`known`, for a KeyInfo that names its certificate
+ * without holding it), the one the XAdES SigningCertificate digest names, else the one KeyInfo's X509IssuerSerial,
+ * X509SubjectName, X509SKI or X509Digest names (names compared as names, RFC 5280 §7.1); else the first KeyInfo
+ * certificate whose key fits the SignatureMethod, else the first.
+ */
+export function pickCertificate(
+  read: ReadSignature,
+  options: { readonly method?: XmlSignatureMethod; readonly known?: readonly Uint8Array[] } = {},
+): Uint8Array | undefined {
+  const candidates = [...read.keyInfoCertificates, ...(options.known ?? [])]
+  const digestMatches = (candidate: Uint8Array, ref: { digestMethod: string; digestValue: Uint8Array }): boolean => {
+    const digest = digestFromUri(ref.digestMethod)
+    return digest !== undefined && Buffer.from(xmlDigest(digest, candidate)).equals(Buffer.from(ref.digestValue))
   }
-  return read.keyInfoCertificates[0]
+  for (const ref of read.xades?.signingCertificates ?? []) {
+    const found = candidates.find((candidate) => digestMatches(candidate, ref))
+    if (found !== undefined) return found
+  }
+  // KeyInfo's own hints, in their order (a signer lists its certificate before its CAs'), each compared as a name.
+  const hints = read.keyInfoHints
+  const tests: ((candidate: Uint8Array) => boolean)[] = [
+    ...read.keyInfoIssuerSerials.map((entry) => (candidate: Uint8Array) => {
+      const own = issuerSerialOf(candidate)
+      return own.serialNumber === entry.serialNumber.trim() && sameDistinguishedName(looseName(entry.issuerName), own.issuerDer)
+    }),
+    ...hints.subjectNames.map((name) => (candidate: Uint8Array) => sameDistinguishedName(looseName(name), subjectDerOf(candidate))),
+    ...hints.subjectKeyIdentifiers.map(
+      (ski) => (candidate: Uint8Array) => describeCertificate(candidate).subjectKeyIdentifier === Buffer.from(ski).toString('hex'),
+    ),
+    ...hints.digests.map((ref) => (candidate: Uint8Array) => digestMatches(candidate, ref)),
+  ]
+  for (const test of tests) {
+    const found = candidates.find((candidate) => {
+      try {
+        return test(candidate)
+      } catch {
+        return false
+      }
+    })
+    if (found !== undefined) return found
+  }
+  const method = options.method
+  const fitting = method === undefined ? undefined : read.keyInfoCertificates.find((candidate) => fits(candidate, method))
+  return fitting ?? read.keyInfoCertificates[0]
 }
 
-export function checkSignatureValue(
-  signedInfo: Uint8Array,
-  value: Uint8Array,
-  method: NonNullable<ReturnType<typeof signatureMethodFromUri>>,
-  certificate: Uint8Array,
-): Check {
-  let ok: boolean
+function fits(certificate: Uint8Array, method: XmlSignatureMethod): boolean {
   try {
-    const key = createPublicKey(new X509Certificate(certificate).publicKey.export({ format: 'pem', type: 'spki' }))
-    const hash = nodeHashName(method.hash)
-    if (method.scheme === 'ECDSA') ok = verifySignature(hash, signedInfo, { key, dsaEncoding: 'ieee-p1363' }, value)
-    else if (method.scheme === 'RSASSA-PSS') {
-      ok = verifySignature(
-        hash,
-        signedInfo,
-        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO },
-        value,
-      )
-    } else ok = verifySignature(hash, signedInfo, key, value)
-  } catch (err) {
-    return {
-      id: 'xmldsig.signature-value',
-      status: 'fail',
-      subIndication: 'SIG_CRYPTO_FAILURE',
-      reason: `the signature value could not be checked with the KeyInfo certificate: ${err instanceof Error ? err.message : String(err)}`,
-    }
+    return keyFits(new X509Certificate(certificate).publicKey, method)
+  } catch {
+    return false
   }
-  return ok
-    ? { id: 'xmldsig.signature-value', status: 'pass', reason: 'the signature value verifies with the KeyInfo certificate' }
-    : {
-        id: 'xmldsig.signature-value',
-        status: 'fail',
-        subIndication: 'SIG_CRYPTO_FAILURE',
-        reason: 'the signature value does not verify with the KeyInfo certificate',
-      }
+}
+
+/** The subject Name of a DER certificate (TBSCertificate's sixth field, or fifth without a version). */
+function subjectDerOf(certificate: Uint8Array): Uint8Array {
+  const top = readTlv(certificate, 0)
+  const tbs = top === undefined ? undefined : readChildren(certificate, top)?.[0]
+  const fields = tbs === undefined ? undefined : readChildren(certificate, tbs)
+  const subject = fields?.[fields[0]?.tag === 0xa0 ? 5 : 4]
+  if (subject === undefined) throw new Error('not a DER certificate')
+  return certificate.subarray(subject.start, subject.end)
+}
+
+/**
+ * A distinguished name as signers write it in XML, line breaks and tabs read as spaces: some wrap X509IssuerName
+ * after each comma, which RFC 2253 parsers do not expect.
+ */
+function looseName(text: string): string {
+  return text.replace(/[\t\r\n]+/g, ' ')
 }
 
 export function xadesChecks(
@@ -112,7 +137,7 @@ export function xadesChecks(
       if (ref.serialNumber !== undefined && ref.serialNumber.trim() !== own.serialNumber) {
         problems.push(`serial ${ref.serialNumber} is not the certificate's ${own.serialNumber}`)
       }
-      if (ref.issuerName !== undefined && !sameDistinguishedName(ref.issuerName, own.issuerDer)) {
+      if (ref.issuerName !== undefined && !sameDistinguishedName(looseName(ref.issuerName), own.issuerDer)) {
         problems.push(`issuer "${ref.issuerName}" is not the certificate's "${own.issuerName}"`)
       }
       if (ref.issuerSerialV2 !== undefined) problems.push(...issuerSerialV2Problems(ref.issuerSerialV2, own))
@@ -210,14 +235,8 @@ function issuerSerialV2Problems(der: Uint8Array, own: IssuerSerial): string[] {
       const inner = readTlv(der, name.contentStart, name.end)
       return inner?.tag === 0x30 ? [der.subarray(inner.start, inner.end)] : []
     })
-  const matches = issuers.some((name) => {
-    if (equalBytes(name, own.issuerDer)) return true
-    try {
-      return sameDistinguishedName(formatRfc2253(name), own.issuerDer)
-    } catch {
-      return false
-    }
-  })
+  // RFC 5280 §7.1: the same name whatever string types encode it.
+  const matches = issuers.some((name) => sameNameDer(name, own.issuerDer))
   if (!matches) problems.push(`IssuerSerialV2 does not name the certificate's issuer "${own.issuerName}"`)
   return problems
 }
@@ -228,7 +247,9 @@ function issuerSerialV2Problems(der: Uint8Array, own: IssuerSerial): string[] {
  */
 function dataObjectFormatChecks(read: ReadSignature, covers: readonly CoveredElement[]): Check[] {
   const formats = read.xades?.dataObjectFormats ?? []
-  const ids = new Set(read.references.flatMap((reference) => (reference.id === undefined ? [] : [reference.id])))
+  // A DataObjectFormat may describe a Reference of a ds:Manifest as well (EN 319 132-1 §5.2.4).
+  const all = [...read.references, ...read.manifests.flatMap((manifest) => manifest.references)]
+  const ids = new Set(all.flatMap((reference) => (reference.id === undefined ? [] : [reference.id])))
   const dangling = formats.filter((format) => !(format.objectReference?.startsWith('#') && ids.has(format.objectReference.slice(1))))
   if (dangling.length > 0) {
     return [
@@ -257,6 +278,22 @@ function dataObjectFormatChecks(read: ReadSignature, covers: readonly CoveredEle
   if (formats.length === 0) return []
   const types = formats.map((format) => format.mimeType ?? '(no MimeType)').join(', ')
   return [{ id: 'xades.data-object-format', status: 'pass', reason: `DataObjectFormat describes the signed data (${types})` }]
+}
+
+/**
+ * Ids of the ds:Manifest References a DataObjectFormat describes: XAdES makes these signed data objects, so their
+ * digests must match, where XML-DSig core validation leaves Manifest References to the application (§5.1).
+ */
+export function describedManifestReferences(read: ReadSignature): Set<string> {
+  const described = new Set(
+    (read.xades?.dataObjectFormats ?? []).flatMap((format) =>
+      format.objectReference?.startsWith('#') ? [format.objectReference.slice(1)] : [],
+    ),
+  )
+  const ids = read.manifests
+    .flatMap((manifest) => manifest.references)
+    .flatMap((reference) => (reference.id === undefined ? [] : [reference.id]))
+  return new Set(ids.filter((id) => described.has(id)))
 }
 
 export function isKnownPolicy(oid: string, policy: { hashMethod?: string; hash?: string }): boolean {

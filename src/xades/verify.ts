@@ -12,20 +12,26 @@ import { checkCertificate, type CertificateReport, type CheckCertificateOptions 
 import type { ProfileName } from '../policy/profiles.js'
 import { SceauError } from '../errors.js'
 import { describeCertificate } from '../x509/describe.js'
+import { c14nMethodFromUri } from '../xml/c14n-method.js'
 import { canonicalizeElementAt } from '../xml/digest.js'
+import { parseXml, type ParsedXml } from '../xml/dom.js'
+import { needsTranscoding, transcodeToUtf8 } from '../xml/encoding.js'
 import { indexDocument, XMLDSIG_NS, type DocumentIndex, type IndexedElement } from '../xml/index-document.js'
-import { fileSource, type XmlInput } from '../xml/source.js'
+import type { ReferenceDocument } from '../xml/reference.js'
+import { fileSource, inputSize, readRange, type ByteSource, type XmlInput } from '../xml/source.js'
 import { isPesAller, isPesElement, readPesFlow, type PesFlow } from './pes-flow.js'
 import { DGFIP_CERTIFICATE_POLICY_OIDS } from './policies.js'
 import { readSignature, type ReadSignature } from './read-signature.js'
 import { decide, verdictCheck, type Check } from '../verdicts.js'
 import type { CoveredElement, SignatureReport, XmlVerificationReport } from './report.js'
-import { C14N, C14N_WITH_COMMENTS, EXC_C14N, EXC_C14N_WITH_COMMENTS, signatureMethodFromUri } from './uris.js'
+import { signatureKey } from './signature-key.js'
+import { checkSignatureValue } from './signature-value.js'
+import { EXC_C14N, EXC_C14N_WITH_COMMENTS, signatureMethodFromUri } from './uris.js'
 import { certificateCheck } from '../validation/certificate-check.js'
 import { genericDocumentChecks, pesDocumentChecks, pesPlacementChecks } from './verify-pes.js'
 import { checkTimestamp } from '../validation/check-timestamp.js'
-import { checkDetachedReference, checkReference, inclusiveC14n, isSameDocumentUri } from './verify-reference.js'
-import { checkSignatureValue, isKnownPolicy, pickCertificate, xadesChecks } from './verify-xades.js'
+import { checkDetachedReference, checkReference, isSameDocumentUri, type ReferenceOutcome } from './verify-reference.js'
+import { describedManifestReferences, isKnownPolicy, pickCertificate, xadesChecks } from './verify-xades.js'
 import { cannotRead } from '../read-file.js'
 
 export type { CoveredElement, SignatureReport, XmlVerificationReport } from './report.js'
@@ -39,8 +45,9 @@ export interface VerifyXmlOptions extends Omit<CheckCertificateOptions, 'at' | '
   /** Certificate profile; default `rgs2-signature` for PES flows, `none` for other documents. */
   readonly profile?: ProfileName
   /**
-   * Largest document handled by the DOM fallback (inclusive C14N, which the streaming path does not do).
-   * Default 64 MB.
+   * Largest document (or detached content) sceau builds a DOM of: for References whose transforms cannot stream
+   * (XPath, XPath Filter 2.0, base64, a canonicalisation after another transform) and for documents in UTF-16 or a
+   * multi-byte charset, read through a UTF-8 copy. Default 64 MB.
    */
   readonly maxDomBytes?: number
   /**
@@ -74,28 +81,68 @@ export async function verifyXml(document: XmlInput, options: VerifyXmlOptions = 
   return verifyDocument(document, options, undefined)
 }
 
+const DEFAULT_MAX_DOM_BYTES = 64 * 1024 * 1024
+
 async function verifyDocument(
-  document: XmlInput,
+  input: XmlInput,
   options: VerifyXmlOptions,
   baseDirectory: string | undefined,
 ): Promise<XmlVerificationReport> {
+  const maxDomBytes = options.maxDomBytes ?? DEFAULT_MAX_DOM_BYTES
+  // UTF-16 and multi-byte charsets are read from a UTF-8 copy (canonical XML is UTF-8 whatever the input's
+  // encoding); offsets in the report are then those of the copy.
+  const document = utf8Readable(input, maxDomBytes)
   const index = indexDocument(document, {
     keep: (localName, namespace, depth) =>
-      ((localName === 'SignedInfo' || localName === 'SignatureValue') && namespace === XMLDSIG_NS) ||
+      ((localName === 'SignedInfo' || localName === 'SignatureValue' || localName === 'Manifest') && namespace === XMLDSIG_NS) ||
+      // Every Bordereau, wherever it hides: the PES check tells which ones no valid signature covers.
+      localName === 'Bordereau' ||
       isPesElement(localName, namespace, depth),
   })
+  let dom: ParsedXml | undefined
+  const references: ReferenceDocument = {
+    input: document,
+    index,
+    dom: () => (dom ??= parseXml(document, { encoding: index.encoding, maxBytes: maxDomBytes })),
+  }
   const pes = isPesAller(index) ? readPesFlow(index, options.file) : undefined
   const at = options.at ?? new Date()
   const signatures: SignatureReport[] = []
+  const coverage: Coverage[] = []
   for (const element of index.signatures) {
-    signatures.push(await verifyOne(document, index, element, pes, at, options, baseDirectory))
+    const { report, covers } = await verifyOne(references, element, pes, at, options, baseDirectory)
+    signatures.push(report)
+    coverage.push(...covers)
   }
-  const checks = pes === undefined ? genericDocumentChecks(index) : pesDocumentChecks(pes, signatures)
+  const checks = pes === undefined ? genericDocumentChecks(index) : pesDocumentChecks(pes, signatures, coverage)
   const verdict = decide([
     ...signatures.map((signature) => verdictCheck('signature', signature, `signature ${signature.id ?? `at byte ${signature.offset}`}`)),
     ...checks,
   ])
   return { file: options.file, kind: pes === undefined ? 'xml' : 'pes', ...verdict, signatures, checks }
+}
+
+/** Whether the data a valid Reference signs holds an element whole. */
+type Coverage = (element: IndexedElement) => boolean
+
+/** The document itself, or a UTF-8 copy when its encoding cannot be scanned in place (bounded like a DOM). */
+function utf8Readable(input: XmlInput, maxBytes: number): XmlInput {
+  if (!needsTranscoding(readRange(input, 0, Math.min(inputSize(input), 4096)))) return input
+  return transcodeToUtf8(readWhole(input, maxBytes), { maxBytes }) ?? input
+}
+
+function readWhole(input: XmlInput, maxBytes: number): Uint8Array {
+  const size = inputSize(input)
+  if (size > maxBytes) {
+    throw new SceauError('INPUT_TOO_LARGE', `a ${size}-byte document in an encoding read through a copy is over ${maxBytes} bytes`, {
+      details: { size, limit: maxBytes },
+    })
+  }
+  return isSource(input) ? readRange(input, 0, size) : input
+}
+
+function isSource(input: XmlInput): input is ByteSource {
+  return !(input instanceof Uint8Array)
 }
 
 /**
@@ -125,46 +172,43 @@ export async function verifyXmlFile(path: string, options: VerifyXmlOptions = {}
 }
 
 async function verifyOne(
-  document: XmlInput,
-  index: DocumentIndex,
+  document: ReferenceDocument,
   element: IndexedElement,
   pes: PesFlow | undefined,
   at: Date,
   options: VerifyXmlOptions,
   baseDirectory: string | undefined,
-): Promise<SignatureReport> {
+): Promise<{ report: SignatureReport; covers: Coverage[] }> {
+  const { index, input } = document
   const checks: Check[] = []
   const base = { offset: element.start, parent: element.parentName, signatureMethod: '' }
   let read: ReadSignature
   try {
-    read = readSignature(document, index.encoding, element, options.file)
+    read = readSignature(input, index.encoding, element, options.file)
   } catch (err) {
     if (!(err instanceof SceauError)) throw err
     checks.push({ id: 'xmldsig.structure', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: err.message })
-    return { ...base, ...decide(checks), covers: [], checks }
+    return { report: { ...base, ...decide(checks), covers: [], checks }, covers: [] }
   }
 
-  // SignedInfo: the bytes the signature value is over.
+  // SignedInfo: the bytes the signature value is over, canonicalised with its own method, comments included
+  // for a WithComments one (XML-DSig §4.4.3.1).
   const signedInfoElement = index.elements.find(
     (candidate) => candidate.parentStart === element.start && candidate.localName === 'SignedInfo',
   )
+  const canonicalization = c14nMethodFromUri(read.canonicalization, read.canonicalizationPrefixList)
   let canonicalSignedInfo: Uint8Array | undefined
   if (signedInfoElement === undefined) {
     checks.push({ id: 'xmldsig.structure', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: 'SignedInfo not found' })
+  } else if (canonicalization === undefined) {
+    checks.push({
+      id: 'xmldsig.canonicalization',
+      status: 'indeterminate',
+      subIndication: 'CRYPTO_CONSTRAINTS_FAILURE',
+      reason: `canonicalization ${read.canonicalization} is not supported`,
+    })
   } else {
-    canonicalSignedInfo = canonicalizePart(
-      { document, index, read },
-      { indexed: signedInfoElement, dom: read.signedInfo },
-      { algorithm: read.canonicalization, prefixList: read.canonicalizationPrefixList },
-    )
-    if (canonicalSignedInfo === undefined) {
-      checks.push({
-        id: 'xmldsig.canonicalization',
-        status: 'indeterminate',
-        subIndication: 'CRYPTO_CONSTRAINTS_FAILURE',
-        reason: `canonicalization ${read.canonicalization} is not supported`,
-      })
-    }
+    canonicalSignedInfo = canonicalizeElementAt(input, index.encoding, signedInfoElement, { method: canonicalization })
   }
   if (pes !== undefined && read.canonicalization !== EXC_C14N && read.canonicalization !== EXC_C14N_WITH_COMMENTS) {
     checks.push({
@@ -177,18 +221,28 @@ async function verifyOne(
 
   // References.
   const covers: CoveredElement[] = []
+  const valid: ReferenceOutcome[] = []
   const externalReferences = read.references.filter((reference) => !isSameDocumentUri(reference.uri)).length
   for (const reference of read.references) {
     const outcome = isSameDocumentUri(reference.uri)
-      ? checkReference(document, index, element, reference, pes !== undefined, options.maxDomBytes ?? 64 * 1024 * 1024)
-      : await checkDetachedReference(reference, { baseDirectory, content: options.content, externalReferences })
+      ? checkReference(document, element, reference, { pes: pes !== undefined })
+      : await checkDetachedReference(reference, {
+          baseDirectory,
+          content: options.content,
+          externalReferences,
+          maxTransformedBytes: options.maxDomBytes,
+        })
     checks.push(outcome.check)
     if (outcome.covered !== undefined) covers.push(outcome.covered)
+    if (outcome.check.status === 'pass') valid.push(outcome)
   }
+  valid.push(...manifestReferences(document, element, read, valid, pes !== undefined, checks))
 
-  // Signature value.
+  // Signature value: with the signer's certificate, else with the key KeyInfo writes out.
   const method = signatureMethodFromUri(read.signatureMethod)
-  const certificate = pickCertificate(read)
+  // A KeyInfo may name its certificate (X509IssuerSerial, X509SKI…) without holding it: the caller's may be it.
+  const certificate = pickCertificate(read, { method, known: [...(options.intermediates ?? []), ...(options.anchors ?? [])] })
+  const key = signatureKey(certificate, read.keyValue)
   if (method === undefined) {
     checks.push({
       id: 'xmldsig.signature-value',
@@ -196,16 +250,17 @@ async function verifyOne(
       subIndication: 'CRYPTO_CONSTRAINTS_FAILURE',
       reason: `signature method ${read.signatureMethod} is not supported`,
     })
-  } else if (certificate === undefined) {
+  } else if (key.key === undefined) {
     checks.push({
       id: 'xmldsig.signature-value',
       status: 'indeterminate',
       subIndication: 'NO_SIGNING_CERTIFICATE_FOUND',
-      reason: 'KeyInfo holds no X509Certificate: nothing to verify the signature with',
+      reason: key.problem,
     })
   } else if (canonicalSignedInfo !== undefined) {
-    checks.push(checkSignatureValue(canonicalSignedInfo, read.signatureValue, method, certificate))
+    checks.push(checkSignatureValue(canonicalSignedInfo, read.signatureValue, method, read.pss, key.key, key.from))
   }
+  const valueFailed = checks.some((check) => check.id === 'xmldsig.signature-value' && check.status === 'fail')
 
   // XAdES.
   const xades = read.xades
@@ -217,7 +272,7 @@ async function verifyOne(
 
   // B-T: a valid signature time-stamp proves the signature existed at its time; the signer certificate is then
   // judged at that time (ETSI EN 319 102-1 §5.6.2.1, POE from the time-stamp), as PAdES and CAdES do.
-  const provenAt = await signatureTimeStamps({ document, index, read }, element, options, checks)
+  const provenAt = await signatureTimeStamps({ document: input, index, read }, element, options, checks)
 
   // Certificate.
   let certificateReport: CertificateReport | undefined
@@ -234,11 +289,19 @@ async function verifyOne(
       intermediates: [...(options.intermediates ?? []), ...read.keyInfoCertificates.filter((other) => other !== certificate)],
     })
     checks.push(certificateCheck(certificateReport, { proven: provenAt !== undefined, claimedTime: xades?.signingTime }))
+  } else if (key.key !== undefined && key.from === 'key-value') {
+    // The value verifies with a bare key: who holds it is not known (EN 319 102-1 §5.2.3).
+    checks.push({
+      id: 'certificate',
+      status: 'indeterminate',
+      subIndication: 'NO_SIGNING_CERTIFICATE_FOUND',
+      reason: 'KeyInfo gives a key value but no certificate: the signer cannot be identified',
+    })
   }
 
   const policy = xades?.policy
   const policyOid = policy?.identifier.replace(/^urn:oid:/i, '')
-  return {
+  const report: SignatureReport = {
     ...base,
     id: read.id,
     ...decide(checks),
@@ -264,6 +327,56 @@ async function verifyOne(
     checks,
     certificate: certificateReport,
   }
+  // What this signature signs, for the PES coverage check: nothing when its value does not verify.
+  return { report, covers: valueFailed ? [] : valid.flatMap((outcome) => (outcome.covers === undefined ? [] : [outcome.covers])) }
+}
+
+/**
+ * The References of the signature's ds:Manifests (XML-DSig §5.1). Core validation does not require them, so a
+ * digest that does not match is a warning, unless a DataObjectFormat describes that Reference (XAdES then makes it
+ * a signed data object). A Manifest no valid Reference of SignedInfo covers signs nothing. Returns the outcomes
+ * that pass in a signed Manifest.
+ */
+function manifestReferences(
+  document: ReferenceDocument,
+  signature: IndexedElement,
+  read: ReadSignature,
+  signedInfoOutcomes: readonly ReferenceOutcome[],
+  pes: boolean,
+  checks: Check[],
+): ReferenceOutcome[] {
+  const described = describedManifestReferences(read)
+  const passed: ReferenceOutcome[] = []
+  for (const manifest of read.manifests) {
+    const indexed = document.index.elements.find((candidate) => candidate.start === manifest.offset)
+    const signed = indexed !== undefined && signedInfoOutcomes.some((outcome) => outcome.covers?.(indexed) === true)
+    for (const reference of manifest.references) {
+      const label = `ds:Manifest ${manifest.id ?? `at byte ${manifest.offset}`}`
+      const outcome = isSameDocumentUri(reference.uri)
+        ? checkReference(document, signature, reference, { pes, id: 'xmldsig.manifest-reference' })
+        : undefined
+      const required = reference.id !== undefined && described.has(reference.id)
+      const report = (problem: Check, reason: string): void => {
+        // Required by a DataObjectFormat: judged like a SignedInfo Reference; otherwise only reported.
+        checks.push(problem.status === 'pass' || required ? { ...problem, reason } : { id: problem.id, status: 'warning', reason })
+      }
+      if (outcome === undefined) {
+        report(
+          { id: 'xmldsig.manifest-reference', status: 'indeterminate', subIndication: 'SIGNED_DATA_NOT_FOUND', reason: '' },
+          `${label}: Reference URI="${reference.uri ?? ''}" points outside the document; sceau does not fetch it`,
+        )
+      } else if (!signed) {
+        report(
+          { id: 'xmldsig.manifest-reference', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: '' },
+          `${label} is not covered by a valid Reference of SignedInfo: ${outcome.check.reason}`,
+        )
+      } else {
+        if (outcome.check.status === 'pass') passed.push(outcome)
+        report(outcome.check, `${label}: ${outcome.check.reason}`)
+      }
+    }
+  }
+  return passed
 }
 
 /** What a signature's parts are canonicalised in. */
@@ -271,26 +384,6 @@ interface SignatureContext {
   readonly document: XmlInput
   readonly index: DocumentIndex
   readonly read: ReadSignature
-}
-
-/**
- * The canonical form of a part of a signature (SignedInfo, SignatureValue): streamed for exclusive C14N, through
- * the DOM for inclusive C14N 1.0; undefined for another algorithm.
- */
-function canonicalizePart(
-  { document, index, read }: SignatureContext,
-  part: { readonly indexed: IndexedElement; readonly dom: Element },
-  method: { readonly algorithm: string; readonly prefixList?: readonly string[] },
-): Uint8Array | undefined {
-  if (method.algorithm === EXC_C14N || method.algorithm === EXC_C14N_WITH_COMMENTS) {
-    return canonicalizeElementAt(document, index.encoding, part.indexed, {
-      inclusiveNamespacePrefixes: method.prefixList ? [...method.prefixList] : undefined,
-    })
-  }
-  if (method.algorithm === C14N || method.algorithm === C14N_WITH_COMMENTS) {
-    return inclusiveC14n(part.dom, read.namespaces, method.algorithm === C14N_WITH_COMMENTS)
-  }
-  return undefined
 }
 
 /**
@@ -311,14 +404,11 @@ async function signatureTimeStamps(
   )
   let earliest: Date | undefined
   for (const stamp of stamps) {
+    const method = c14nMethodFromUri(stamp.canonicalization, stamp.prefixList)
     const covered =
-      signatureValue === undefined
+      signatureValue === undefined || method === undefined
         ? undefined
-        : canonicalizePart(
-            context,
-            { indexed: signatureValue, dom: context.read.signatureValueElement },
-            { algorithm: stamp.canonicalization, prefixList: stamp.prefixList },
-          )
+        : canonicalizeElementAt(context.document, context.index.encoding, signatureValue, { method })
     if (stamp.token === undefined || covered === undefined) {
       // Like a time-stamp that cannot be used, one sceau cannot read proves no time; the signature stands without it.
       checks.push({

@@ -1,37 +1,49 @@
 import { createHash } from 'node:crypto'
-import { nodeHashName } from '../signer/algorithms.js'
-import { canonicalizeStream, type CanonicalizeOptions } from './exc-c14n.js'
+import { canonicalizeStream, type CanonicalizeOptions, type ElementRange } from './canonicalize-stream.js'
+import type { C14nMethod, XmlAttribute } from './c14n-method.js'
+import type { DocumentEncoding } from './encoding.js'
 import type { XmlInput } from './source.js'
+
+/** Digest algorithms of XML-DSig and RFC 6931 that Node computes. */
+export type XmlHash = 'SHA-1' | 'SHA-224' | 'SHA-256' | 'SHA-384' | 'SHA-512' | 'SHA3-224' | 'SHA3-256' | 'SHA3-384' | 'SHA3-512'
+
+/** The node:crypto name of a digest algorithm. */
+export function nodeHash(hash: XmlHash): string {
+  return hash.toLowerCase().replace('sha-', 'sha')
+}
 
 /** Which element to digest, and how. */
 export interface ElementDigestOptions {
   /** Value of the `Id` attribute (unprefixed, as PES uses it) of the element to digest. */
   id: string
   /** Digest algorithm; SHA-256 by default. */
-  hash?: 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512'
+  hash?: XmlHash
   /** Enveloped-signature transform: leave out every ds:Signature element inside the element. Default true. */
   excludeSignature?: boolean
   /** The exc-c14n InclusiveNamespaces PrefixList (`#default` names the default namespace). */
   inclusiveNamespacePrefixes?: string[]
+  /** The canonicalisation; exclusive without comments by default. */
+  method?: C14nMethod
 }
 
-/** Where an element starts and the namespaces its ancestors declare: an `IndexedElement` has both. */
+/** Where an element starts and what its ancestors pass on to it: an `IndexedElement` has all of it. */
 export interface ElementLocation {
   readonly start: number
   readonly inheritedNamespaces: ReadonlyMap<string, string>
+  /** Needed by the inclusive canonical forms only. */
+  readonly inheritedXmlAttributes?: readonly XmlAttribute[]
 }
-
-/** The encoding the element's document uses (`DocumentIndex.encoding`). */
-type Encoding = 'latin1' | 'utf8'
 
 /** Options of {@link digestElementAt}. */
 export interface ElementAtDigestOptions {
-  hash?: 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512'
+  hash?: XmlHash
   /** Enveloped-signature transform: the start offset of the signature to leave out. */
   excludeAt?: number
   /** Leave out every ds:Signature inside the element. Default false. */
   excludeSignature?: boolean
-  inclusiveNamespacePrefixes?: string[]
+  inclusiveNamespacePrefixes?: readonly string[]
+  /** The canonicalisation; exclusive without comments by default. */
+  method?: C14nMethod
 }
 
 /** A digest and the byte range of the digested element in the input (end exclusive). */
@@ -42,11 +54,11 @@ export interface ElementDigest {
 }
 
 /**
- * Digest of the exclusive canonical form (xml-exc-c14n#, without comments) of the element with the given Id,
- * computed in one streaming pass over the document bytes: memory stays O(nesting depth) for any file size, and
- * a `ByteSource` (`fileSource`) spares holding the document itself.
+ * Digest of the exclusive canonical form (xml-exc-c14n#, without comments, unless `method` says otherwise) of the
+ * element with the given Id, computed in one streaming pass over the document bytes: memory stays O(nesting depth)
+ * for any file size, and a `ByteSource` (`fileSource`) spares holding the document itself.
  * The document is refused (INPUT_MALFORMED) when it has a DOCTYPE, no or several elements with that Id, an
- * encoding other than UTF-8 / ISO-8859-1, or is not well-formed.
+ * encoding that must be transcoded first, or is not well-formed.
  *
  * @example
  * ```ts
@@ -55,13 +67,11 @@ export interface ElementDigest {
  * ```
  */
 export function digestElementById(document: XmlInput, options: ElementDigestOptions): ElementDigest {
-  const hash = createHash(nodeHashName(options.hash ?? 'SHA-256'))
-  const { start, end } = canonicalizeStream(document, options, (chunk) => hash.update(chunk))
-  return { digest: new Uint8Array(hash.digest()), start, end }
+  return hashed(options.hash, (consumer) => canonicalizeStream(document, options, consumer))
 }
 
 /**
- * Digest of the exc-c14n form of the element at a known offset (from `indexDocument`): reads only that element,
+ * Digest of the canonical form of the element at a known offset (from `indexDocument`): reads only that element,
  * from its offset when `document` is a ByteSource.
  *
  * @example
@@ -72,40 +82,79 @@ export function digestElementById(document: XmlInput, options: ElementDigestOpti
  */
 export function digestElementAt(
   document: XmlInput,
-  encoding: Encoding,
+  encoding: DocumentEncoding,
   element: ElementLocation,
   options: ElementAtDigestOptions = {},
 ): ElementDigest {
-  const hash = createHash(nodeHashName(options.hash ?? 'SHA-256'))
-  const { start, end } = canonicalizeStream(document, atOptions(encoding, element, options), (chunk) => hash.update(chunk))
-  return { digest: new Uint8Array(hash.digest()), start, end }
+  return hashed(options.hash, (consumer) => canonicalizeStream(document, atOptions(encoding, element, options), consumer))
 }
 
-function atOptions(encoding: Encoding, element: ElementLocation, options: Omit<ElementAtDigestOptions, 'hash'>): CanonicalizeOptions {
+/** Options of {@link digestDocument}. */
+export interface DocumentDigestOptions {
+  hash?: XmlHash
+  /** The canonicalisation; `comments` keeps the comments (a `#xpointer(/)` reference, not `URI=""`). */
+  method?: C14nMethod
+  /** Enveloped-signature transform: the start offset of the signature to leave out. */
+  excludeAt?: number
+}
+
+/**
+ * Digest of the canonical form of the document node (Canonical XML 1.0 §2.1: the root element, and the processing
+ * instructions and comments around it), in one streaming pass.
+ *
+ * @example
+ * ```ts
+ * const { digest } = digestDocument(bytes, { method: { version: 'c14n', comments: false }, excludeAt: signature.start })
+ * ```
+ */
+export function digestDocument(document: XmlInput, options: DocumentDigestOptions = {}): ElementDigest {
+  return hashed(options.hash, (consumer) =>
+    canonicalizeStream(document, { document: true, method: options.method, excludeAt: options.excludeAt }, consumer),
+  )
+}
+
+/**
+ * The canonical form of the document node, in memory (for tests and small documents).
+ *
+ * @example
+ * ```ts
+ * const canonical = canonicalizeDocument(bytes, { method: { version: 'c14n11', comments: true } })
+ * ```
+ */
+export function canonicalizeDocument(document: XmlInput, options: Omit<DocumentDigestOptions, 'hash'> = {}): Uint8Array {
+  return collected((consumer) =>
+    canonicalizeStream(document, { document: true, method: options.method, excludeAt: options.excludeAt }, consumer),
+  )
+}
+
+function atOptions(
+  encoding: DocumentEncoding,
+  element: ElementLocation,
+  options: Omit<ElementAtDigestOptions, 'hash'>,
+): CanonicalizeOptions {
   return {
-    at: { offset: element.start, namespaces: element.inheritedNamespaces },
+    at: { offset: element.start, namespaces: element.inheritedNamespaces, xmlAttributes: element.inheritedXmlAttributes },
     encoding,
     excludeAt: options.excludeAt,
     excludeSignature: options.excludeSignature ?? false,
     inclusiveNamespacePrefixes: options.inclusiveNamespacePrefixes,
+    method: options.method,
   }
 }
 
-/** The exc-c14n form of the element at a known offset, in memory (for SignedInfo and SignedProperties). */
+/** The canonical form of the element at a known offset, in memory (for SignedInfo and SignedProperties). */
 export function canonicalizeElementAt(
   document: XmlInput,
-  encoding: Encoding,
+  encoding: DocumentEncoding,
   element: ElementLocation,
   options: Omit<ElementAtDigestOptions, 'hash'> = {},
 ): Uint8Array {
-  const chunks: Buffer[] = []
-  canonicalizeStream(document, atOptions(encoding, element, options), (chunk) => chunks.push(Buffer.from(chunk)))
-  return new Uint8Array(Buffer.concat(chunks))
+  return collected((consumer) => canonicalizeStream(document, atOptions(encoding, element, options), consumer))
 }
 
 /**
- * The exclusive canonical form (UTF-8 bytes) of the element with the given Id; holds it all in memory, so meant
- * for tests and small elements such as SignedProperties.
+ * The canonical form (UTF-8 bytes) of the element with the given Id; holds it all in memory, so meant for tests
+ * and small elements such as SignedProperties.
  *
  * @example
  * ```ts
@@ -113,7 +162,17 @@ export function canonicalizeElementAt(
  * ```
  */
 export function canonicalizeElementById(document: XmlInput, options: Omit<ElementDigestOptions, 'hash'>): Uint8Array {
+  return collected((consumer) => canonicalizeStream(document, options, consumer))
+}
+
+function hashed(hash: XmlHash | undefined, run: (consumer: (chunk: Buffer) => void) => ElementRange): ElementDigest {
+  const digest = createHash(nodeHash(hash ?? 'SHA-256'))
+  const { start, end } = run((chunk) => digest.update(chunk))
+  return { digest: new Uint8Array(digest.digest()), start, end }
+}
+
+function collected(run: (consumer: (chunk: Buffer) => void) => ElementRange): Uint8Array {
   const chunks: Buffer[] = []
-  canonicalizeStream(document, options, (chunk) => chunks.push(Buffer.from(chunk)))
+  run((chunk) => chunks.push(Buffer.from(chunk)))
   return new Uint8Array(Buffer.concat(chunks))
 }

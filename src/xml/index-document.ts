@@ -4,7 +4,8 @@
 
 import { SceauError } from '../errors.js'
 import { readPrologue, readSourcePrologue, type DocumentEncoding } from './encoding.js'
-import { attributeValue } from './exc-c14n.js'
+import type { XmlAttribute } from './c14n-method.js'
+import { attributeValue, isAllSpace } from './c14n-text.js'
 import { XmlScanner, malformed } from './scanner.js'
 import { isByteSource, type XmlInput } from './source.js'
 
@@ -48,6 +49,11 @@ export interface IndexedElement {
   readonly namespaces: ReadonlyMap<string, string>
   /** Declarations in scope at the parent: the context `canonicalizeStream({ at })` needs. */
   readonly inheritedNamespaces: ReadonlyMap<string, string>
+  /**
+   * The xml:* attributes (xml:lang, xml:space, xml:base, xml:id…) of the ancestors, outermost first: what the
+   * inclusive canonical forms carry over to the element when it is canonicalised alone (C14N 1.0 and 1.1 §2.4).
+   */
+  readonly inheritedXmlAttributes: readonly XmlAttribute[]
   readonly attributes: readonly IndexedAttribute[]
 }
 
@@ -75,10 +81,13 @@ interface Frame {
   name: string
   start: number
   namespaces: ReadonlyMap<string, string>
+  /** xml:* attributes of the element and its ancestors, outermost first. */
+  xml: readonly XmlAttribute[]
   record: IndexedElement | undefined
 }
 
 const EMPTY: ReadonlyMap<string, string> = new Map()
+const NO_XML: readonly XmlAttribute[] = []
 
 /**
  * Indexes a document in one pass, checking well-formedness on the way (tags balanced, one root, prefixes bound,
@@ -115,13 +124,18 @@ export function indexDocument(document: XmlInput, options: IndexDocumentOptions 
       if (stack.length >= maxDepth) throw malformed(`elements nested deeper than ${maxDepth}`, token.start)
       const parent = stack[stack.length - 1]
       const inherited = parent?.namespaces ?? EMPTY
+      const inheritedXml = parent?.xml ?? NO_XML
       let namespaces = inherited
+      let xml = inheritedXml
       let idCarrier = false
       for (const attribute of token.attributes) {
         const name = attribute.name
         if (name === 'xmlns' || name.startsWith('xmlns:')) {
           if (namespaces === inherited) namespaces = new Map(inherited)
           ;(namespaces as Map<string, string>).set(name === 'xmlns' ? '' : name.slice(6), attributeValue(bytes, encoding, attribute, base))
+        } else if (name.startsWith('xml:')) {
+          if (xml === inheritedXml) xml = [...inheritedXml]
+          ;(xml as XmlAttribute[]).push({ name: name.slice(4), value: attributeValue(bytes, encoding, attribute, base) })
         } else if (ID_ATTRIBUTES.includes(name)) idCarrier = true
       }
       const colon = token.name.indexOf(':')
@@ -147,6 +161,7 @@ export function indexDocument(document: XmlInput, options: IndexDocumentOptions 
           parentName: parent?.name ?? '',
           namespaces,
           inheritedNamespaces: inherited,
+          inheritedXmlAttributes: inheritedXml,
           attributes: token.attributes
             .filter((attribute) => attribute.name !== 'xmlns' && !attribute.name.startsWith('xmlns:'))
             .map((attribute) => ({
@@ -166,7 +181,7 @@ export function indexDocument(document: XmlInput, options: IndexDocumentOptions 
           else if (!carriers.includes(record)) carriers.push(record)
         }
       }
-      if (!token.selfClosing) stack.push({ name: token.name, start: token.start, namespaces, record })
+      if (!token.selfClosing) stack.push({ name: token.name, start: token.start, namespaces, xml, record })
     } else if (token.kind === 'end') {
       const frame = stack.pop()
       if (frame === undefined || frame.name !== token.name) {
@@ -184,14 +199,6 @@ export function indexDocument(document: XmlInput, options: IndexDocumentOptions 
   if (stack.length > 0) throw malformed(`document ends inside <${stack[stack.length - 1]?.name}>`, size)
   if (root === undefined) throw malformed('no root element', size)
   return { encoding, root, elements, ids, signatures }
-}
-
-function isAllSpace(bytes: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const byte = bytes[i]
-    if (byte !== 0x20 && byte !== 0x0a && byte !== 0x09 && byte !== 0x0d) return false
-  }
-  return true
 }
 
 /** The value of an attribute of a recorded element. */

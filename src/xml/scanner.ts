@@ -8,7 +8,7 @@
 
 import { isUtf8 } from 'node:buffer'
 import { SceauError } from '../errors.js'
-import { invalidUtf8, type DocumentEncoding } from './encoding.js'
+import { decodeBytes, invalidUtf8, type DocumentEncoding } from './encoding.js'
 import { readFully, type ByteSource } from './source.js'
 
 /** One attribute as byte ranges; `name` is decoded because every consumer compares it. */
@@ -28,6 +28,7 @@ export type XmlToken =
   | { kind: 'text'; start: number; end: number }
   | { kind: 'cdata'; start: number; end: number }
   | { kind: 'pi'; target: string; dataStart: number; dataEnd: number }
+  | { kind: 'comment'; start: number; end: number }
   | { kind: 'eof' }
 
 const LT = 0x3c
@@ -54,6 +55,8 @@ export interface ScannerOptions {
   maxToken?: number
   /** Check that the bytes read are UTF-8 (a UTF-8 document not validated beforehand). */
   validateUtf8?: boolean
+  /** Return comments (their content's range) instead of skipping them: for the WithComments canonical forms. */
+  comments?: boolean
 }
 
 /** Thrown inside the scanner when a token runs past the window end and the source has more bytes. */
@@ -61,7 +64,8 @@ class NeedMore extends Error {}
 const NEED_MORE = new NeedMore('window exhausted')
 
 /**
- * Tokenizes a document from `offset`. Comments are skipped; a DOCTYPE is refused (sceau never processes DTDs).
+ * Tokenizes a document from `offset`. Comments are skipped unless asked for; a DOCTYPE is refused (sceau never
+ * processes DTDs).
  * `input` is the whole document in memory, or a {@link ByteSource} read through a window.
  */
 export class XmlScanner {
@@ -76,6 +80,7 @@ export class XmlScanner {
   private exhausted: boolean
   private readonly maxToken: number
   private readonly validateUtf8: boolean
+  private readonly comments: boolean
   /** Absolute offset up to which the bytes were checked as UTF-8. */
   private validated: number
   /** Absolute offset of the open CDATA section whose content is being returned in pieces, -1 when none. */
@@ -89,6 +94,7 @@ export class XmlScanner {
   ) {
     this.maxToken = options.maxToken ?? DEFAULT_MAX_TOKEN
     this.validateUtf8 = options.validateUtf8 ?? false
+    this.comments = options.comments ?? false
     this.validated = offset
     if (input instanceof Uint8Array) {
       this.bytes = this.storage = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
@@ -158,6 +164,7 @@ export class XmlScanner {
           const end = bytes.indexOf('-->', start + 4, 'latin1')
           if (end < 0) throw this.truncated('comment is not closed', start)
           this.position = end + 3
+          if (this.comments) return { kind: 'comment', start: start + 4 + origin, end: end + origin }
           continue
         }
         if (this.startsWith(start, '<![CDATA[')) {
@@ -412,7 +419,7 @@ export class XmlScanner {
   private readonly names: (string | undefined)[] = new Array<string | undefined>(NAME_CACHE_SIZE)
 
   private decode(start: number, end: number): string {
-    return this.bytes.toString(this.encoding, start, end)
+    return decodeBytes(this.bytes, start, end, this.encoding)
   }
 }
 
