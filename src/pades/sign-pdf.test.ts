@@ -242,7 +242,9 @@ describe('certification (DocMDP)', () => {
         id: 'pdf.changes',
         status: 'fail',
         subIndication: 'FORMAT_FAILURE',
-        reason: expect.stringMatching(/the certification \(DocMDP P=1\) does not allow: object \d+ 0: catalog \/Lang changed after signing/),
+        reason: expect.stringMatching(
+          /the certification \(DocMDP P=1\) does not allow: object \d+ 0: catalog \/Lang changed after signing/,
+        ),
       }),
     )
     expect(report).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE' })
