@@ -35,7 +35,8 @@ function inflate(data: Uint8Array, maxBytes: number): Uint8Array {
     // Sync flush keeps what inflates before a damaged or truncated tail, as PDF readers do.
     return new Uint8Array(inflateSync(data, { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: maxBytes }))
   } catch (cause) {
-    if ((cause as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw malformed(`a FlateDecode stream inflates to more than ${maxBytes} bytes`)
+    if ((cause as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+      throw malformed(`a FlateDecode stream inflates to more than ${maxBytes} bytes`)
     throw malformed(`cannot inflate a FlateDecode stream (${(cause as Error).message})`)
   }
 }
