@@ -240,6 +240,77 @@ describe('changesBetween', () => {
   })
 })
 
+describe('objects registered as form fields in the signed revision', () => {
+  /** `pdf` with an AcroForm whose /Fields lists `entries` (made before signing, as a shadow attack prepares it). */
+  function withFields(pdf: Uint8Array, entries: PdfObject[]): Uint8Array {
+    const doc = readPdf(pdf)
+    const catalog = pdfDict(doc.catalog.entries)
+    catalog.entries.set('AcroForm', pdfDict([['Fields', entries]]))
+    return update(pdf, new Map([[doc.rootRef.num, { gen: 0, body: serializeObject(catalog) }]]))
+  }
+
+  it('a content stream listed in /Fields is still compared as page content', async () => {
+    const base = new Uint8Array(readFileSync(POLICY_PDF))
+    const contents = readPdf(base).pages[0]?.dict.entries.get('Contents')
+    if (!isRef(contents)) throw new Error('page 1 has no indirect /Contents')
+    const signed = (await signPdf(withFields(base, [contents]), rsa)).pdf
+    const attacked = replacePageContent(signed)
+    expect(changesAfterFirst(attacked.pdf).other).toContain(
+      `object ${attacked.num} 0: content stream of page 1 changed after signing (stream data differs)`,
+    )
+  })
+
+  it('a name tree node registered as a signature field does not let a script in through its /Kids', async () => {
+    const base = new Uint8Array(readFileSync(POLICY_PDF))
+    const doc = readPdf(base)
+    const node = pdfRef(doc.size)
+    const names = (kids: PdfObject[]): string =>
+      serializeObject(
+        pdfDict([
+          ['FT', pdfName('Sig')],
+          ['T', { kind: 'string', bytes: Buffer.from('JS'), hex: false }],
+          ['Kids', kids],
+        ]),
+      )
+    const catalog = pdfDict(doc.catalog.entries)
+    catalog.entries.set('Names', pdfDict([['JavaScript', node]]))
+    catalog.entries.set('AcroForm', pdfDict([['Fields', [node]]]))
+    const prepared = update(
+      base,
+      new Map([
+        [doc.rootRef.num, { gen: 0, body: serializeObject(catalog) }],
+        [node.num, { gen: 0, body: names([]) }],
+      ]),
+      doc.size + 1,
+    )
+    const signed = (await signPdf(prepared, rsa)).pdf
+    const later = readPdf(signed)
+    const script = pdfDict([
+      [
+        'Names',
+        [
+          { kind: 'string', bytes: Buffer.from('open'), hex: false },
+          pdfDict([
+            ['S', pdfName('JavaScript')],
+            ['JS', { kind: 'string', bytes: Buffer.from('app.alert(1)'), hex: false }],
+          ]),
+        ],
+      ],
+    ])
+    const attacked = update(
+      signed,
+      new Map([
+        [node.num, { gen: 0, body: names([pdfRef(later.size)]) }],
+        [later.size, { gen: 0, body: serializeObject(script) }],
+      ]),
+      later.size + 1,
+    )
+    expect(changesAfterFirst(attacked).other).toContainEqual(
+      expect.stringMatching(new RegExp(`^object ${node.num} 0: catalog /Names /JavaScript /Kids changed after signing`)),
+    )
+  })
+})
+
 describe('FieldMDP locks', () => {
   it('locks the fields an /Include lists, every field but those an /Exclude lists, all with /All', () => {
     const locks = [

@@ -167,7 +167,10 @@ class Comparison {
       // Judged by their own rules wherever the walk meets them.
       if (o.num === this.old.rootRef.num && n.num === this.now.rootRef.num) return
       if (o.num === this.old.acroForm?.ref?.num && n.num === this.now.acroForm?.ref?.num) return
-      if (this.oldForm.has(o.num)) return this.fieldRule(o.num)
+      // A field met where forms lead to fields (the form's /CO, another field's action, a structure element's
+      // /Obj) follows the field rule; met anywhere else (a name tree, an outline) it is compared like content, so
+      // that registering a name tree or a page resource as a "field" in the signed revision opens no door.
+      if (this.oldForm.has(o.num) && isFormPlace(`${place.path}${place.inner}`)) return this.fieldRule(o.num)
     }
     const key = `${o.num} ${o.gen}:${n.num} ${n.gen}`
     if (this.seen.has(key)) return
@@ -452,10 +455,10 @@ class Comparison {
     const node = this.oldForm.get(num)
     if (!node) return
     const newRef = this.now.refTo(num)
-    const o = dictOf(this.old.getObject(node.ref))
-    const n = newRef && dictOf(this.now.getObject(newRef))
-    if (!o) return
-    if (!n || !newRef) return this.change('other', node.ref, `field "${node.name}" deleted or no longer a dictionary after signing`)
+    const o = this.old.getObject(node.ref)
+    const n = newRef && this.now.getObject(newRef)
+    if (!isDict(o)) return
+    if (!isDict(n) || !newRef) return this.change('other', node.ref, `field "${node.name}" deleted or no longer a dictionary after signing`)
     const place: Place = { object: newRef, path: `field "${node.name}"`, inner: '' }
     const isSig = node.type === 'Sig'
     const signedBefore = isSig && isSigned(this.old, node.field)
@@ -643,6 +646,11 @@ function onlyLockBits(key: 'F' | 'Ff', before: PdfObject | undefined, after: Pdf
   const n = after ?? 0
   if (!isInteger(o) || !isInteger(n)) return false
   return ((o ^ n) & ~(key === 'F' ? ANNOTATION_LOCK_BITS : FIELD_LOCK_BITS)) === 0
+}
+
+/** Whether a path is one along which a form field is met as a field. */
+function isFormPlace(path: string): boolean {
+  return path.startsWith('catalog /AcroForm') || path.startsWith('field "') || / \/Obj$/.test(path)
 }
 
 /** The role of the object a path reaches, in words ("content stream of page 1"). */

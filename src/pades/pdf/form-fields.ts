@@ -44,8 +44,9 @@ export function formNodes(doc: PdfDocument): Map<number, FormNode> {
     if (!Array.isArray(items) || depth > MAX_DEPTH) return
     for (const item of items) {
       if (!isRef(item) || nodes.has(item.num) || nodes.size >= MAX_NODES) continue
-      const dict = dictOf(doc.getObject(item))
-      if (!dict) continue
+      // Field and widget dictionaries are never streams: a stream listed in /Fields is not a field.
+      const dict = doc.getObject(item)
+      if (!isDict(dict)) continue
       const partial = dict.entries.get('T')
       const ft = doc.resolve(dict.entries.get('FT'))
       const named = isString(partial)
