@@ -6,6 +6,7 @@
 import { SceauError } from '../errors.js'
 import type { Check } from '../verdicts.js'
 import { type ChangeLevel, type PdfChange, changesBetween } from './pdf/changes.js'
+import type { IndirectObject } from './pdf/parse.js'
 import { type PdfDocument, readPdf } from './pdf/read-pdf.js'
 import { isRevisionEnd, revisionEnds, unrevisionedTail } from './pdf/revisions.js'
 
@@ -20,6 +21,7 @@ export type DocMdpLevel = 1 | 2 | 3 | undefined
 /** The revisions of one file read once, by end offset, for every signature that needs them. */
 export class Revisions {
   private readonly docs = new Map<number, PdfDocument | SceauError>()
+  private readonly parsed = new Map<number, IndirectObject>()
 
   constructor(readonly full: PdfDocument) {}
 
@@ -29,7 +31,7 @@ export class Revisions {
     let doc = this.docs.get(end)
     if (doc === undefined) {
       try {
-        doc = readPdf(this.full.bytes.subarray(0, end))
+        doc = readPdf(this.full.bytes.subarray(0, end), { parsed: this.parsed })
       } catch (err) {
         if (!(err instanceof SceauError)) throw err
         doc = err

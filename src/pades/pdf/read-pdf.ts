@@ -16,7 +16,7 @@ import {
   isString,
 } from './objects.js'
 import { SceauError } from '../../errors.js'
-import { malformed, parseIndirectObject, parseObject } from './parse.js'
+import { type IndirectObject, malformed, parseIndirectObject, parseObject } from './parse.js'
 import { recoverXref } from './recover-xref.js'
 import { type Xref, readXref } from './xref.js'
 
@@ -83,6 +83,11 @@ export interface ReadPdfOptions {
    * verification only: an incremental update must never be written on top of a guessed cross-reference table.
    */
   readonly recover?: boolean
+  /**
+   * Objects already parsed from the same bytes, by file offset: revisions of one file (prefixes of the same bytes)
+   * share the objects they have in common, so that comparing many revisions parses each object once.
+   */
+  readonly parsed?: Map<number, IndirectObject>
 }
 
 /**
@@ -103,7 +108,7 @@ export function readPdf(bytes: Uint8Array, options: ReadPdfOptions = {}): PdfDoc
     if (options.recover !== true || !(err instanceof SceauError)) throw err
     xref = recoverXref(bytes, err.message)
   }
-  const resolver = new Resolver(bytes, xref)
+  const resolver = new Resolver(bytes, xref, options.parsed)
   const trailer = xref.trailer
   const rootRef = trailer.entries.get('Root')
   if (!isRef(rootRef)) throw malformed('trailer without an indirect /Root')
@@ -153,6 +158,7 @@ class Resolver {
   constructor(
     private readonly bytes: Uint8Array,
     private readonly xref: Xref,
+    private readonly parsed: Map<number, IndirectObject> = new Map(),
   ) {}
 
   resolve(value: PdfObject | undefined): PdfObject {
@@ -169,7 +175,14 @@ class Resolver {
       let value: PdfObject
       if (entry.kind === 'offset') {
         if (entry.gen !== ref.gen) return null
-        const object = parseIndirectObject(this.bytes, entry.offset, (length) => this.getObject(length))
+        let object = this.parsed.get(entry.offset)
+        if (object === undefined || object.end > this.bytes.length) {
+          object = parseIndirectObject(this.bytes, entry.offset, (length) => this.getObject(length))
+          // A stream whose /Length is indirect is read with this revision's length object, which a later
+          // revision may redefine: it is not shared.
+          const value = object.value
+          if (!(isStream(value) && isRef(value.dict.entries.get('Length')))) this.parsed.set(entry.offset, object)
+        }
         if (object.num !== ref.num) throw malformed(`the xref points object ${ref.num} at object ${object.num}`, entry.offset)
         value = object.value
       } else {
