@@ -105,7 +105,7 @@ export function judgeLaterRevisions(
     const doc = revisions.at(later)
     // A %%EOF inside a stream or a damaged intermediate revision is not a state any reader shows; the whole file is.
     if (doc instanceof SceauError) continue
-    const result = changesBetween(signed, doc)
+    const result = changesBetween(signed, doc, { final: revisions.full })
     complete &&= result.complete
     for (const change of result.changes) if (!found.has(change.reason)) found.set(change.reason, change)
   }

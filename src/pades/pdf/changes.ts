@@ -68,8 +68,8 @@ const VALUE_KEYS = new Set(['V', 'AS', 'AP', 'DA', 'Q', 'RV'])
  * for (const change of changes) console.log(change.level, change.reason)
  * ```
  */
-export function changesBetween(signed: PdfDocument, later: PdfDocument): PdfChanges {
-  const comparison = new Comparison(signed, later)
+export function changesBetween(signed: PdfDocument, later: PdfDocument, options: { readonly final?: PdfDocument } = {}): PdfChanges {
+  const comparison = new Comparison(signed, later, options.final ?? later)
   comparison.run()
   return { changes: comparison.changes, complete: comparison.complete }
 }
@@ -88,8 +88,10 @@ interface Place {
 class Comparison {
   readonly changes: PdfChange[] = []
   complete = true
-  private readonly queue: { o: PdfRef; n: PdfRef; place: Place }[] = []
-  private readonly seen = new Set<string>()
+  private queue: { o: PdfRef; n: PdfRef; place: Place }[] = []
+  private seen = new Set<string>()
+  /** The level a difference found by the strict walk gets: 'other', except inside {@link scoped}. */
+  private level: ChangeLevel = 'other'
   private readonly reasons = new Set<string>()
   private visits = 0
   private others = 0
@@ -105,6 +107,8 @@ class Comparison {
   constructor(
     private readonly old: PdfDocument,
     private readonly now: PdfDocument,
+    /** The whole file: a signature field left unsigned here may be signed in a later revision. */
+    private readonly final: PdfDocument,
   ) {
     old.pages.forEach((page, index) => this.oldPages.set(page.ref.num, index))
     now.pages.forEach((page, index) => this.newPages.set(page.ref.num, index))
@@ -129,8 +133,8 @@ class Comparison {
 
   private change(level: ChangeLevel, ref: PdfRef | undefined, reason: string, object = ref?.num): void {
     const text = ref ? `object ${ref.num} ${ref.gen}: ${reason}` : reason
-    if (this.reasons.has(text)) return
-    this.reasons.add(text)
+    if (this.reasons.has(`${level} ${text}`)) return
+    this.reasons.add(`${level} ${text}`)
     if (level === 'other' && ++this.others > MAX_LISTED) return
     this.changes.push({ level, reason: text, ...(object === undefined ? {} : { object }) })
   }
@@ -141,7 +145,27 @@ class Comparison {
       ? `object ${object.num} ${object.gen}${place.instead === undefined ? '' : ` (in place of object ${place.instead})`}: `
       : ''
     const inner = place.inner === '' ? '' : ` ${place.inner.trim()}`
-    this.change('other', undefined, `${where}${roleOf(place.path)}${inner} changed after signing (${detail})`, object?.num)
+    this.change(this.level, undefined, `${where}${roleOf(place.path)}${inner} changed after signing (${detail})`, object?.num)
+  }
+
+  /**
+   * Runs a strict comparison whose differences count at `level` instead of 'other', with a queue and a memory of
+   * its own: an object met there and elsewhere is compared again elsewhere, at the level of that place.
+   */
+  private scoped(level: ChangeLevel, compare: () => void): void {
+    const queue = this.queue
+    const seen = this.seen
+    this.queue = []
+    this.seen = new Set()
+    this.level = level
+    try {
+      compare()
+      this.drain()
+    } finally {
+      this.queue = queue
+      this.seen = seen
+      this.level = 'other'
+    }
   }
 
   // ---- strict comparison: what a reader sees must be equal
@@ -284,6 +308,10 @@ class Comparison {
         if (isStream(this.now.resolve(after)))
           this.change('structure', isRef(after) ? after : undefined, 'XMP metadata (/Metadata) updated')
         else this.compareKey(o, n, key, place)
+      } else if (key === 'StructTreeRoot') {
+        // The logical structure (tagged PDF, §14.7) gives reading order and accessibility, not what a page shows;
+        // filling in a form or adding a widget to a tagged PDF adds structure elements for it.
+        this.scoped('form-filling', () => this.compareKey(o, n, key, place))
       } else if (key === 'Extensions' || key === 'Version' || key === 'MarkInfo') {
         // Extension levels, the version and the tagged-PDF flag say what the file uses, not what it shows
         // (ISO 32000-2 §7.12, §7.2.2); a signature made with a newer version or extension sets them.
@@ -327,7 +355,13 @@ class Comparison {
         continue
       }
       // /Parent is the page tree, compared from the catalog's /Pages; /Annots by annotations().
-      this.compareDicts(o.dict, n.dict, { object: n.ref, path: `page ${index + 1}`, inner: '' }, new Set(['Annots', 'Parent']))
+      const place: Place = { object: n.ref, path: `page ${index + 1}`, inner: '' }
+      this.compareDicts(o.dict, n.dict, place, new Set(['Annots', 'Parent', 'StructParents', 'Tabs']))
+      // The page's key into the structure tree and the tab order of its annotations: structure, not content.
+      this.scoped('form-filling', () => {
+        this.compareKey(o.dict, n.dict, 'StructParents', place)
+        this.compareKey(o.dict, n.dict, 'Tabs', place)
+      })
       this.annotations(index, o, n)
     }
   }
@@ -368,6 +402,12 @@ class Comparison {
 
   private annotationAdded(ref: PdfRef, page: string): void {
     const value = this.now.getObject(ref)
+    const existing = this.oldForm.get(ref.num)
+    if (this.old.refTo(ref.num) !== undefined && existing?.type === 'Sig' && existing.widget) {
+      // A signature field of the signed revision whose widget is put on the page when it is signed.
+      this.fieldRule(ref.num)
+      return this.signatureWidget(existing, ref, page)
+    }
     if (this.old.refTo(ref.num) !== undefined) {
       // An object of the signed revision does not become an annotation by being listed: it keeps what it was.
       this.change(
@@ -383,19 +423,33 @@ class Comparison {
     if (isName(dict.entries.get('Subtype'), 'Widget') && node) {
       if (node.type !== 'Sig')
         return this.change('other', ref, `new widget of form field "${node.name}" on ${page}: fields cannot be added after signing`)
-      if (!isVisible(this.now, dict))
-        return this.change(this.signingLevel(node.field), ref, `new invisible signature widget of field "${node.name}"`)
-      if (isSigned(this.now, node.field))
-        return this.change('signing', ref, `new visible signature widget of field "${node.name}" on ${page}, signed`)
-      return this.change(
-        'overlay',
-        ref,
-        `new signature field "${node.name}" draws on ${page} but holds no signature (a "sneaky signature": an appearance over the signed page)`,
-      )
+      return this.signatureWidget(node, ref, page)
     }
     const level = annotationLevel(this.now, dict)
     const how = level === 'overlay' ? ' that draws over the signed page or acts on it' : ''
     this.change(level, ref, `new ${annotationName(this.now, ref)}${how} on ${page}`)
+  }
+
+  /**
+   * A signature widget appearing on a page: invisible, or drawing a signature, it is signing; drawing while its field
+   * holds no signature, even in the whole file, it is a "sneaky signature" (Mainka et al., IEEE S&P 2021), an
+   * appearance over the signed page. A field signed in a later revision is judged by that signature.
+   */
+  private signatureWidget(node: FormNode, ref: PdfRef, page: string): void {
+    const dict = dictOf(this.now.getObject(ref))
+    if (!dict || !isVisible(this.now, dict)) {
+      return this.change(this.signingLevel(node.field), ref, `new invisible signature widget of field "${node.name}"`)
+    }
+    if (isSigned(this.now, node.field))
+      return this.change('signing', ref, `new visible signature widget of field "${node.name}" on ${page}, signed`)
+    if (isSigned(this.final, node.field)) {
+      return this.change('signing', ref, `new visible signature widget of field "${node.name}" on ${page}, signed in a later revision`)
+    }
+    this.change(
+      'overlay',
+      ref,
+      `new signature field "${node.name}" draws on ${page} but holds no signature (a "sneaky signature": an appearance over the signed page)`,
+    )
   }
 
   private form(): void {
@@ -594,12 +648,14 @@ class Comparison {
         const entry = this.now.resolve(value)
         if (isRef(value) && !this.sameObject(value.num)) updated = true
         const extraKeys = isDict(entry) ? [...entry.entries.keys()].filter((name) => !VRI_KEYS.has(name)) : []
-        if (!/^[0-9A-Fa-f]{40}$/.test(key) || !isDict(entry) || extraKeys.length > 0) {
+        // Keys are the hex SHA-1 of the signature (EN 319 142-1 §5.4.2.3); some writers use SHA-256 or longer.
+        const hashKey = /^(?:[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64}|[0-9A-Fa-f]{96}|[0-9A-Fa-f]{128})$/.test(key)
+        if (!hashKey || !isDict(entry) || extraKeys.length > 0) {
           ok = false
           this.change(
             'other',
             isRef(value) ? value : dssRef,
-            `/DSS /VRI /${key} is not a VRI entry (a SHA-1 key and a dictionary of validation data)`,
+            `/DSS /VRI /${key} is not a VRI entry (a hash key and a dictionary of validation data)`,
           )
           continue
         }
