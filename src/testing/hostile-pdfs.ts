@@ -18,6 +18,7 @@ import { readPdf } from '../pades/pdf/read-pdf.js'
 import { type RevisionObject, revisionId, streamBody, writeRevision } from '../pades/pdf/revision.js'
 import { pdfTextString, serializeObject } from '../pades/pdf/serialize.js'
 import { signPdf } from '../pades/sign-pdf.js'
+import { defaultSha256Algorithm } from '../signer/algorithms.js'
 import type { KeySigner } from '../signer/key-signer.js'
 import type { TestPki } from './pki.js'
 import { startPkiTsa } from './tsa.js'
@@ -652,6 +653,47 @@ function fillTextField(pdf: Uint8Array, field: PdfRef, value: string): Uint8Arra
     ]),
     { size: doc.size + 1 },
   )
+}
+
+/**
+ * Signs the existing, empty signature field `field` of `pdf` in a new revision (sceau's signer always makes a new
+ * field; other tools sign fields prepared earlier).
+ */
+export async function signExistingField(pdf: Uint8Array, field: PdfRef, inputs: Pick<HostileInputs, 'signer'>): Promise<Uint8Array> {
+  const doc = readPdf(pdf)
+  const dict = dictOf(doc.getObject(field))
+  if (!dict) throw new Error(`object ${field.num} is no field`)
+  const sigRef = pdfRef(doc.size)
+  const signedField = pdfDict(dict.entries)
+  signedField.entries.set('V', sigRef)
+  const placeholder = '[0 0000000000 0000000000 0000000000]'
+  const sig = `<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /ByteRange ${placeholder} /Contents <${'0'.repeat(16384)}>>>`
+  const { appended } = writeRevision(
+    doc,
+    new Map([
+      [field.num, body(signedField)],
+      [sigRef.num, { gen: 0, body: sig }],
+    ]),
+    {
+      size: doc.size + 1,
+      id: revisionId(doc.trailer, pdf, `sign ${field.num}`),
+    },
+  )
+  const whole = Buffer.concat([pdf, appended])
+  const text = whole.toString('latin1')
+  const range = text.indexOf(placeholder, pdf.length)
+  const lt = text.indexOf('/Contents <', range) + '/Contents '.length
+  const gt = lt + 2 + 16384
+  const byteRange: [number, number, number, number] = [0, lt, gt, whole.length - gt]
+  whole.write(`[${byteRange.join(' ')}`.padEnd(placeholder.length - 1, ' ') + ']', range, 'latin1')
+  const digest = createHash('sha256').update(whole.subarray(0, lt)).update(whole.subarray(gt)).digest()
+  const { der } = await signCms({
+    signer: inputs.signer,
+    algorithm: defaultSha256Algorithm(inputs.signer),
+    contentDigest: new Uint8Array(digest),
+  })
+  whole.write(Buffer.from(der).toString('hex'), lt + 1, 'latin1')
+  return whole
 }
 
 /** Signs `pdf` with a /ByteRange that stops before the signed revision's xref table and trailer. */

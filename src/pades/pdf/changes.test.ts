@@ -11,10 +11,11 @@ import { testSigner } from '../../testing/signers.js'
 import { extendToLt } from '../extend-lt.js'
 import { signPdf } from '../sign-pdf.js'
 import { verifyPdf } from '../verify-pdf.js'
+import { signExistingField } from '../../testing/hostile-pdfs.js'
 import { changesBetween, type ChangeLevel } from './changes.js'
 import { fieldLocks, lockedBy } from './form-fields.js'
 import { appendDss } from './dss.js'
-import { type PdfObject, isDict, isRef, pdfDict, pdfName, pdfRef } from './objects.js'
+import { type PdfObject, type PdfRef, isDict, isRef, pdfDict, pdfName, pdfRef } from './objects.js'
 import { readPdf } from './read-pdf.js'
 import { type RevisionObject, revisionId, streamBody, writeRevision } from './revision.js'
 import { serializeObject } from './serialize.js'
@@ -236,6 +237,120 @@ describe('changesBetween', () => {
         `object ${pageRef.num} 0: page ${doc.pages.length + 1} added after signing`,
         `object ${parentRef.num} 0: catalog /Pages /Count changed after signing (${doc.pages.length} became ${doc.pages.length + 1})`,
       ]),
+    )
+  })
+})
+
+describe('signature fields prepared in one revision and signed in another', () => {
+  /** Adds an empty signature field "Visa" with a visible appearance on page 1 (the revision before it is signed). */
+  function withEmptySignatureField(pdf: Uint8Array): { pdf: Uint8Array; field: PdfRef } {
+    const doc = readPdf(pdf)
+    const page = doc.pages[0]
+    if (!page) throw new Error('no page')
+    const field = pdfRef(doc.size)
+    const appearance = pdfRef(doc.size + 1)
+    const annots = doc.resolve(page.dict.entries.get('Annots'))
+    const withWidget = pdfDict(page.dict.entries)
+    withWidget.entries.set('Annots', [...(Array.isArray(annots) ? annots : []), field])
+    const widget = pdfDict([
+      ['Type', pdfName('Annot')],
+      ['Subtype', pdfName('Widget')],
+      ['FT', pdfName('Sig')],
+      ['T', { kind: 'string', bytes: Buffer.from('Visa'), hex: false }],
+      ['Rect', [300, 50, 500, 100]],
+      ['F', 4],
+      ['P', page.ref],
+      ['AP', pdfDict([['N', appearance]])],
+    ])
+    const form = pdfDict(doc.acroForm?.dict.entries ?? [])
+    const fields = form.entries.get('Fields')
+    form.entries.set('Fields', [...(Array.isArray(fields) ? fields : []), field])
+    const catalog = pdfDict(doc.catalog.entries)
+    catalog.entries.set('AcroForm', form)
+    const objects = new Map<number, RevisionObject>([
+      [page.ref.num, { gen: page.ref.gen, body: serializeObject(withWidget) }],
+      [field.num, { gen: 0, body: serializeObject(widget) }],
+      [
+        appearance.num,
+        {
+          gen: 0,
+          body: streamBody(
+            pdfDict([
+              ['Type', pdfName('XObject')],
+              ['Subtype', pdfName('Form')],
+              ['BBox', [0, 0, 200, 50]],
+            ]),
+            Buffer.from('0 0 1 rg 0 0 200 50 re S'),
+          ),
+        },
+      ],
+    ])
+    if (doc.acroForm?.ref) throw new Error('expected a PDF without an indirect AcroForm')
+    objects.set(doc.rootRef.num, { gen: doc.rootRef.gen, body: serializeObject(catalog) })
+    return { pdf: update(pdf, objects, doc.size + 2), field }
+  }
+
+  it('an empty visible signature field added after a signature is a sneaky signature until it is signed', async () => {
+    const signed = (await signPdf(new Uint8Array(readFileSync(POLICY_PDF)), rsa)).pdf
+    const prepared = withEmptySignatureField(signed)
+    const sneaky = await verify(prepared.pdf)
+    expect(sneaky.signatures[0]?.changesAfter).toContainEqual(
+      expect.objectContaining({
+        level: 'overlay',
+        status: 'fail',
+        reason: expect.stringContaining('new signature field "Visa" draws on page 1 but holds no signature'),
+      }),
+    )
+    const visa = await signExistingField(prepared.pdf, prepared.field, { signer: ec })
+    const report = await verify(visa)
+    expect(report.signatures.map((signature) => signature.field)).toEqual(['Signature1', 'Visa'])
+    expect(report.signatures[0]?.changesAfter).toContainEqual(
+      expect.objectContaining({ level: 'signing', status: 'pass', reason: expect.stringContaining('signed in a later revision') }),
+    )
+    expect(report.signatures[0]?.checks).toContainEqual(expect.objectContaining({ id: 'pdf.changes', status: 'pass' }))
+    expect(pdfsig(visa)).toEqual(['Signature is Valid.', 'Signature is Valid.'])
+  })
+})
+
+describe('the structure tree (tagged PDF)', () => {
+  it('structure added after signing is form filling (a warning after an approval signature), not content', async () => {
+    const signed = (await signPdf(new Uint8Array(readFileSync(POLICY_PDF)), rsa)).pdf
+    const doc = readPdf(signed)
+    const catalog = pdfDict(doc.catalog.entries)
+    catalog.entries.set(
+      'StructTreeRoot',
+      pdfDict([
+        ['Type', pdfName('StructTreeRoot')],
+        ['K', []],
+      ]),
+    )
+    const tagged = update(signed, new Map([[doc.rootRef.num, { gen: 0, body: serializeObject(catalog) }]]))
+    const changes = changesAfterFirst(tagged)
+    expect(changes.other).toEqual([])
+    expect(changes.levels.has('form-filling')).toBe(true)
+    expect((await verify(tagged)).signatures[0]?.checks).toContainEqual(expect.objectContaining({ id: 'pdf.changes', status: 'warning' }))
+  })
+
+  it('a page resource the structure tree also reaches is still compared as a resource', async () => {
+    const base = new Uint8Array(readFileSync(POLICY_PDF))
+    const doc = readPdf(base)
+    const resources = doc.pages[0]?.dict.entries.get('Resources')
+    if (!isRef(resources)) throw new Error('page 1 has no indirect /Resources')
+    const catalog = pdfDict(doc.catalog.entries)
+    catalog.entries.set(
+      'StructTreeRoot',
+      pdfDict([
+        ['Type', pdfName('StructTreeRoot')],
+        ['K', [resources]],
+      ]),
+    )
+    const signed = (await signPdf(update(base, new Map([[doc.rootRef.num, { gen: 0, body: serializeObject(catalog) }]])), rsa)).pdf
+    const later = readPdf(signed)
+    const changed = pdfDict((later.getObject(resources) as { entries: Map<string, PdfObject> }).entries)
+    changed.entries.set('ExtGState', pdfDict([['GS9', pdfDict([['ca', 0]])]]))
+    const attacked = update(signed, new Map([[resources.num, { gen: 0, body: serializeObject(changed) }]]))
+    expect(changesAfterFirst(attacked).other).toContain(
+      `object ${resources.num} 0: resources of page 1 /ExtGState changed after signing (added)`,
     )
   })
 })
