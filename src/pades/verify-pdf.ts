@@ -19,6 +19,7 @@ import { docMdpPermissions } from './pdf/prepare-signature.js'
 import { readPdf, textOf, type PdfSignatureField } from './pdf/read-pdf.js'
 import { isRevisionEnd } from './pdf/revisions.js'
 import { checkTimestamp } from '../validation/check-timestamp.js'
+import { checkCryptoConstraints } from '../validation/crypto-constraints.js'
 import { judgeCmsSigners, type JudgedCms } from '../validation/judge-cms.js'
 import { type DocMdpLevel, type JudgedChange, Revisions, judgeLaterRevisions } from './judge-changes.js'
 
@@ -285,6 +286,20 @@ async function verifyField(
   }
   checks.push(...judged.checks)
   const { signer, certificateReport, provenAt } = judged
+  if (sha1) {
+    // The byte ranges are bound to the signature through SHA-1 alone, whatever digest the CMS itself uses: judged
+    // by the dated constraints (ETSI TS 119 312) at the time a time-stamp proves, else at the validation time.
+    const poe = provenAt
+      ? { time: provenAt, source: 'a signature time-stamp' }
+      : { time: options.at ?? new Date(), source: 'the validation time' }
+    checks.push(
+      checkCryptoConstraints(
+        [{ by: 'the SHA-1 digest of the byte ranges (adbe.pkcs7.sha1)', algorithm: { digest: 'SHA-1' } }],
+        poe,
+        'pdf.sha1-constraints',
+      ),
+    )
+  }
   return { ...base, signer, timestamp: provenAt?.toISOString(), checks, certificate: certificateReport }
 }
 
