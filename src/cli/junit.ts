@@ -4,6 +4,7 @@
 import type { CadesVerificationReport } from '../cades/verify-cades.js'
 import type { PdfVerificationReport } from '../pades/verify-pdf.js'
 import type { XmlVerificationReport } from '../xades/verify.js'
+import type { Check } from '../verdicts.js'
 import { errorLine } from './exit-codes.js'
 
 /** A file `sceau verify` looked at: its report, or why there is none. */
@@ -31,24 +32,24 @@ export function junitReport(files: readonly VerifiedFile[]): string {
               return { signature, name: `signature ${signature.id ?? signature.offset} (${covers.join(', ')})` }
             })
     for (const { signature, name } of named) {
-      if (signature.indication === 'TOTAL_PASSED') cases.push(`    <testcase classname="${xml(entry.file)}" name="${xml(name)}"/>`)
+      const out = systemOut(signature.checks)
+      if (signature.indication === 'TOTAL_PASSED') cases.push(testcase(entry.file, name, out))
       else {
         failures++
         const reasons = signature.checks
           .filter((check) => check.status === 'fail' || check.status === 'indeterminate')
           .map((check) => `${check.id}: ${check.reason}`)
-        cases.push(
-          `    <testcase classname="${xml(entry.file)}" name="${xml(name)}"><failure type="${signature.indication}" message="${xml(`${signature.indication} ${signature.subIndication ?? ''}`.trim())}">${xml(reasons.join('\n'))}</failure></testcase>`,
-        )
+        const message = `${signature.indication} ${signature.subIndication ?? ''}`.trim()
+        const failure = `<failure type="${signature.indication}" message="${xml(message)}">${xml(reasons.join('\n'))}</failure>`
+        cases.push(testcase(entry.file, name, `${failure}${out}`))
       }
     }
     for (const check of entry.report.checks) {
-      if (check.status === 'fail') {
+      if (check.status === 'fail' || check.status === 'indeterminate') {
         failures++
-        cases.push(
-          `    <testcase classname="${xml(entry.file)}" name="${xml(check.id)}"><failure type="TOTAL_FAILED" message="${xml(check.reason)}"/></testcase>`,
-        )
-      } else cases.push(`    <testcase classname="${xml(entry.file)}" name="${xml(check.id)}"/>`)
+        const type = check.status === 'fail' ? 'TOTAL_FAILED' : 'INDETERMINATE'
+        cases.push(testcase(entry.file, check.id, `<failure type="${type}" message="${xml(`${check.subIndication}: ${check.reason}`)}"/>`))
+      } else cases.push(testcase(entry.file, check.id, systemOut([check])))
     }
     return `  <testsuite name="${xml(entry.file)}" tests="${cases.length}" failures="${failures}" errors="0">\n${cases.join('\n')}\n  </testsuite>`
   })
@@ -65,6 +66,22 @@ function cadesCases(
     const name = `${prefix} ${k + 1} ${what}${signature.signer ? ` (${signature.signer.subject})` : ''}`
     return [{ signature, name }, ...cadesCases(signature.counterSignatures, `on ${prefix} ${k + 1}`, 'counter-signature')]
   })
+}
+
+/** A test case, with `inner` (a failure, the warnings) when there is any. */
+function testcase(file: string, name: string, inner: string): string {
+  const open = `    <testcase classname="${xml(file)}" name="${xml(name)}"`
+  return inner === '' ? `${open}/>` : `${open}>${inner}</testcase>`
+}
+
+/**
+ * The warnings of a signature or document check as the test case's <system-out>: a passed signature with a warning
+ * (a form filled after an approval signature, an unusable time-stamp) stays green, and the CI page still says why
+ * it deserves a look.
+ */
+function systemOut(checks: readonly Check[]): string {
+  const warnings = checks.filter((check) => check.status === 'warning').map((check) => `warning ${check.id}: ${check.reason}`)
+  return warnings.length === 0 ? '' : `<system-out>${xml(warnings.join('\n'))}</system-out>`
 }
 
 function xml(value: string): string {

@@ -8,17 +8,18 @@ import { parseCommand } from './args.js'
 import { errorJson, errorLine, EXIT } from './exit-codes.js'
 import type { CommandIo } from './io.js'
 import { junitReport, type VerifiedFile } from './junit.js'
+import { strictReport } from './strict.js'
 import { loadTrust, MARK, TRUST_OPTIONS, TRUST_USAGE } from './trust-options.js'
 import { writeAtomically } from '../atomic-write.js'
 import { cannotRead } from '../read-file.js'
 
-const USAGE = `sceau verify FILE... ${TRUST_USAGE} [--content FILE] [--json] [--junit FILE]`
+const USAGE = `sceau verify FILE... ${TRUST_USAGE} [--content FILE] [--strict] [--json] [--junit FILE]`
 
 /** `sceau verify`: every signature of every file, with an ETSI-style verdict each. */
 export async function verifyCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommand(
     argv,
-    { ...TRUST_OPTIONS, json: { type: 'boolean' }, junit: { type: 'string' }, content: { type: 'string' } },
+    { ...TRUST_OPTIONS, json: { type: 'boolean' }, junit: { type: 'string' }, content: { type: 'string' }, strict: { type: 'boolean' } },
     USAGE,
   )
   if (positionals.length === 0) throw new SceauError('USAGE', `give the files to verify\nusage: ${USAGE}`)
@@ -29,12 +30,14 @@ export async function verifyCommand(argv: string[], io: CommandIo): Promise<numb
       const options = { ...trust.options, file, at: trust.at, profile: trust.profile }
       // PDFs, CMS and XML are told apart by content, not by name; a .p7s signs the file beside it (or --content).
       const head = await readHead(file)
-      const report =
+      const judged =
         head === '%PDF-'
           ? await verifyPdf(await readFile(file), options)
           : head.charCodeAt(0) === 0x30
             ? await verifyCades(file, { ...options, content: values.content })
             : await verifyXmlFile(file, { ...options, content: values.content })
+      // --strict: warnings fail too (INDETERMINATE), for a CI that wants every finding to stop the line.
+      const report = values.strict === true ? strictReport(judged) : judged
       files.push({ file, report })
       if (!values.json)
         io.out(report.kind === 'pdf' ? renderPdfReport(report) : report.kind === 'cades' ? renderCadesReport(report) : renderReport(report))
@@ -46,7 +49,10 @@ export async function verifyCommand(argv: string[], io: CommandIo): Promise<numb
   if (values.json) {
     io.out(
       JSON.stringify(
-        { files: files.map((entry) => ('report' in entry ? entry.report : { file: entry.file, ...errorJson(entry.error) })) },
+        {
+          ...(values.strict === true ? { strict: true } : {}),
+          files: files.map((entry) => ('report' in entry ? entry.report : { file: entry.file, ...errorJson(entry.error) })),
+        },
         null,
         2,
       ),

@@ -222,7 +222,7 @@ describe('certification (DocMDP)', () => {
     await expect(signPdf(locked, ec)).rejects.toMatchObject({ code: 'USAGE', message: /no changes allowed/ })
   })
 
-  it('fails pdf.docmdp when a revision follows a certification that allows none', async () => {
+  it('fails the certification when a revision follows it that P=1 does not allow', async () => {
     const locked = (await signPdf(new Uint8Array(readFileSync(POLICY_PDF)), rsa, { certify: 1 })).pdf
     const clean = await verify(locked)
     expect(clean.signatures[0]?.certification).toEqual({ permissions: 1 })
@@ -237,12 +237,14 @@ describe('certification (DocMDP)', () => {
       id: revisionId(doc.trailer, locked, 'edit'),
     })
     const report = await verify(Buffer.concat([locked, appended]))
-    expect(report.checks).toContainEqual(
+    expect(report.signatures[0]?.checks).toContainEqual(
       expect.objectContaining({
-        id: 'pdf.docmdp',
+        id: 'pdf.changes',
         status: 'fail',
         subIndication: 'FORMAT_FAILURE',
-        reason: expect.stringContaining('changes after a certification that allows none'),
+        reason: expect.stringMatching(
+          /the certification \(DocMDP P=1\) does not allow: object \d+ 0: catalog \/Lang changed after signing/,
+        ),
       }),
     )
     expect(report).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE' })

@@ -5,18 +5,23 @@
  * @packageDocumentation
  */
 
+import { createHash } from 'node:crypto'
 import { SceauError } from '../errors.js'
 import type { CertificateReport, CheckCertificateOptions } from '../policy/check-certificate.js'
 import type { ProfileName } from '../policy/profiles.js'
 import { decide, verdictCheck, type Check, type Verdict } from '../verdicts.js'
 import { readTlv } from '../x509/der.js'
-import { changesAfter, type PdfChanges } from './pdf/changes.js'
+import { parseCms } from '../cms/parse.js'
+import { describeCertificate } from '../x509/describe.js'
 import { readDss } from './pdf/dss.js'
 import { dictOf, isName, isString } from './pdf/objects.js'
 import { docMdpPermissions } from './pdf/prepare-signature.js'
-import { readPdf, textOf, type PdfDocument, type PdfSignatureField } from './pdf/read-pdf.js'
+import { readPdf, textOf, type PdfSignatureField } from './pdf/read-pdf.js'
+import { isRevisionEnd } from './pdf/revisions.js'
 import { checkTimestamp } from '../validation/check-timestamp.js'
-import { judgeCmsSignature } from '../validation/judge-cms.js'
+import { checkCryptoConstraints } from '../validation/crypto-constraints.js'
+import { judgeCmsSigners, type JudgedCms } from '../validation/judge-cms.js'
+import { type DocMdpLevel, type JudgedChange, Revisions, judgeLaterRevisions } from './judge-changes.js'
 
 /** The verdict on one PDF signature. */
 export type PdfSignatureReport = Verdict & PdfSignatureFacts
@@ -42,8 +47,11 @@ export interface PdfSignatureFacts {
   readonly location?: string
   /** Set on a certification signature (DocMDP): the changes it allows after it, 1 none, 2 forms and signing, 3 also annotations. */
   readonly certification?: { readonly permissions: 1 | 2 | 3 }
-  /** What the later revisions changed, when there are any: what signing, time-stamping and LTV do, and the rest. */
-  readonly changesAfter?: PdfChanges
+  /**
+   * What the later revisions changed, when there are any, each with what it does to this signature: pass
+   * (signatures, time-stamps, validation data, and what the DocMDP level allows), warning, or fail.
+   */
+  readonly changesAfter?: readonly JudgedChange[]
   readonly checks: readonly Check[]
   readonly certificate?: CertificateReport
 }
@@ -80,14 +88,19 @@ export interface VerifyPdfOptions extends Omit<CheckCertificateOptions, 'at' | '
  * ```
  */
 export async function verifyPdf(input: Uint8Array, options: VerifyPdfOptions = {}): Promise<PdfVerificationReport> {
-  const pdf = readPdf(input)
+  // A damaged cross-reference table is rebuilt by scanning, as readers do: the signatures can still be judged.
+  const pdf = readPdf(input, { recover: true })
   const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength)
+  const revisions = new Revisions(pdf)
   const dss = readDss(pdf)
+  // A DSS entry that is not a certificate (a content stream listed there by an attacker, junk) is no certificate to
+  // build paths with; the change analysis says why it is there.
+  const dssCertificates = dss?.certificates.filter(isCertificate) ?? []
   // PAdES B-LT: the validation data stored in the PDF joins what the caller gave, so no network is needed.
   const effective: VerifyPdfOptions = dss
     ? {
         ...options,
-        intermediates: [...(options.intermediates ?? []), ...dss.certificates],
+        intermediates: [...(options.intermediates ?? []), ...dssCertificates],
         revocation: {
           ...options.revocation,
           crls: [...(options.revocation?.crls ?? []), ...dss.crls],
@@ -95,19 +108,22 @@ export async function verifyPdf(input: Uint8Array, options: VerifyPdfOptions = {
         },
       }
     : options
+  const skipped = (dss?.certificates.length ?? 0) - dssCertificates.length
   const dssCheck: Check | undefined = dss && {
     id: 'pdf.dss',
-    status: 'pass',
-    reason: `DSS with ${dss.certificates.length} certificates, ${dss.crls.length} CRLs, ${dss.ocsps.length} OCSP responses`,
+    status: skipped > 0 ? 'warning' : 'pass',
+    reason: `DSS with ${dssCertificates.length} certificates, ${dss.crls.length} CRLs, ${dss.ocsps.length} OCSP responses${skipped > 0 ? `; ${skipped} /Certs entries are not X.509 certificates and were ignored` : ''}`,
   }
+  const certification = certificationOf(pdf)
   const signatures: PdfSignatureReport[] = []
   for (const field of pdf.signatures) {
-    const report = await verifyField(bytes, pdf.getObject.bind(pdf), field, effective)
-    const sig = field.sigRef === undefined ? undefined : dictOf(pdf.getObject(field.sigRef))
-    const permissions = sig && docMdpPermissions(sig, pdf.resolve.bind(pdf))
+    const report = await verifyField(bytes, revisions, field, effective)
+    const permissions = certification && field.sigRef?.num === certification.field.sigRef?.num ? certification.permissions : undefined
     const certified = permissions === undefined ? report : { ...report, certification: { permissions } }
-    const changes = laterChanges(pdf, field, certified)
-    const checked = changes ? { ...certified, changesAfter: changes.changes, checks: [...certified.checks, changes.check] } : certified
+    // The certification governs every change after it, whichever signature they follow (ISO 32000-1 §12.8.2.2).
+    const governing = certification && signedEnd(field) >= signedEnd(certification.field) ? certification.permissions : undefined
+    const later = laterChanges(revisions, field, certified, governing)
+    const checked = later ? { ...certified, changesAfter: later.changes, checks: [...certified.checks, ...later.checks] } : certified
     const withDss = dssCheck ? { ...checked, checks: [...checked.checks, dssCheck] } : checked
     signatures.push({ ...withDss, ...decide(withDss.checks) })
   }
@@ -115,7 +131,14 @@ export async function verifyPdf(input: Uint8Array, options: VerifyPdfOptions = {
     signatures.length === 0
       ? [{ id: 'pdf.signed', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: 'the PDF has no signature' }]
       : [{ id: 'pdf.signed', status: 'pass', reason: `${signatures.length} signature(s)` }]
-  const docMdp = docMdpCheck(signatures)
+  if (pdf.recovered !== undefined) {
+    checks.push({
+      id: 'pdf.xref',
+      status: 'warning',
+      reason: `the cross-reference data is damaged (${pdf.recovered}): the objects were located by scanning the file`,
+    })
+  }
+  const docMdp = certification && docMdpCheck(pdf.signatures, certification)
   if (docMdp) checks.push(docMdp)
   const verdict = decide([
     ...signatures.map((signature) => verdictCheck('signature', signature, `signature ${signature.field}`)),
@@ -124,14 +147,41 @@ export async function verifyPdf(input: Uint8Array, options: VerifyPdfOptions = {
   return { file: options.file, kind: 'pdf', ...verdict, signatures, checks }
 }
 
+function isCertificate(der: Uint8Array): boolean {
+  try {
+    describeCertificate(der)
+    return true
+  } catch (err) {
+    if (err instanceof SceauError) return false
+    throw err
+  }
+}
+
+/** Where a signature's signed revision ends: the end of its second byte range. */
+function signedEnd(field: PdfSignatureField): number {
+  const [, , c = 0, d = 0] = field.byteRange
+  return c + d
+}
+
+/** The certification signature (the one with a DocMDP reference) and its permissions, if the PDF has one. */
+function certificationOf(pdf: ReturnType<typeof readPdf>): { field: PdfSignatureField; permissions: 1 | 2 | 3 } | undefined {
+  for (const field of pdf.signatures) {
+    const sig = field.sigRef === undefined ? undefined : dictOf(pdf.getObject(field.sigRef))
+    const permissions = sig && docMdpPermissions(sig, pdf.resolve.bind(pdf))
+    if (permissions !== undefined) return { field, permissions }
+  }
+  return undefined
+}
+
 async function verifyField(
   bytes: Buffer,
-  getObject: ReturnType<typeof readPdf>['getObject'],
+  revisions: Revisions,
   field: PdfSignatureField,
   options: VerifyPdfOptions,
 ): Promise<PdfSignatureFacts> {
   const checks: Check[] = []
-  const sig = field.sigRef === undefined ? undefined : dictOf(getObject(field.sigRef))
+  const pdf = revisions.full
+  const sig = field.sigRef === undefined ? undefined : dictOf(pdf.getObject(field.sigRef))
   const text = (key: string): string | undefined => {
     const value = sig?.entries.get(key)
     return isString(value) ? textOf(value) : undefined
@@ -151,8 +201,10 @@ async function verifyField(
     location: text('Location'),
   }
 
-  // The byte range must be the whole file up to this revision, less exactly the /Contents string.
-  const gapMatches = field.contentsStart === undefined || (a + b === field.contentsStart && c === field.contentsEnd)
+  // The byte range must be the whole file up to this revision, less exactly the /Contents string of this signature
+  // dictionary as the signed revision has it (a later revision may have moved or rewritten the dictionary).
+  const gap = contentsGap(revisions, field, end)
+  const gapMatches = gap === undefined || (a + b === gap.start && c === gap.end)
   if (field.byteRange.length !== 4 || a !== 0 || b <= 0 || c < a + b || d < 0 || end > bytes.length || !gapMatches) {
     checks.push({
       id: 'pdf.byte-range',
@@ -169,99 +221,156 @@ async function verifyField(
       ? 'covers the whole file but its own /Contents'
       : `covers the file up to byte ${end}; ${bytes.length - end} bytes of later revisions follow (incremental updates)`,
   })
+  // What was signed sits in the gap the byte range leaves, whatever a later revision says the /Contents is.
+  const contents = hexString(bytes.subarray(a + b, c)) ?? field.contents
+  const covered = (): Buffer => Buffer.concat([bytes.subarray(a, a + b), bytes.subarray(c, end)])
   if (subFilter === 'ETSI.RFC3161') {
     // A document time-stamp (B-LTA): the token's imprint is over the byte ranges; it proves the file up to here.
-    const token = field.contents.subarray(0, readTlv(field.contents, 0)?.end ?? field.contents.length)
-    const covered = Buffer.concat([bytes.subarray(a, a + b), bytes.subarray(c, end)])
-    const provenAt = await checkTimestamp(token, covered, options, checks, 'document')
+    const token = contents.subarray(0, readTlv(contents, 0)?.end ?? contents.length)
+    const provenAt = await checkTimestamp(token, covered(), options, checks, 'document')
     return { ...base, documentTimestamp: true, timestamp: provenAt?.toISOString(), checks }
   }
-  if (subFilter !== 'ETSI.CAdES.detached' && subFilter !== 'adbe.pkcs7.detached') {
+  if (subFilter !== 'ETSI.CAdES.detached' && subFilter !== 'adbe.pkcs7.detached' && subFilter !== 'adbe.pkcs7.sha1') {
     checks.push({
       id: 'pdf.sub-filter',
       status: 'indeterminate',
       subIndication: 'SIG_CONSTRAINTS_FAILURE',
-      reason: `/SubFilter ${subFilter ?? '(none)'} is not verified by sceau (ETSI.CAdES.detached and adbe.pkcs7.detached are)`,
+      reason: `/SubFilter ${subFilter ?? '(none)'} is not verified by sceau (ETSI.CAdES.detached, adbe.pkcs7.detached and adbe.pkcs7.sha1 are)`,
     })
     return { ...base, checks }
   }
 
-  const judged = await judgeCmsSignature(field.contents, {
+  // adbe.pkcs7.sha1 (ISO 32000-1 §12.8.3.3.1): the CMS encapsulates the SHA-1 digest of the byte ranges and signs
+  // that; the detached forms sign the byte ranges themselves and must not encapsulate anything.
+  const sha1 = subFilter === 'adbe.pkcs7.sha1'
+  const encapsulated = sha1 ? encapsulatedContent(contents) : undefined
+  const { cms, signers } = await judgeCmsSigners(contents, {
     ...options,
     what: '/Contents',
-    essRequired: subFilter !== 'adbe.pkcs7.detached',
+    essRequired: subFilter === 'ETSI.CAdES.detached',
     claimedTime: pdfDateToIso(base.signingTime),
-    content: () => [bytes.subarray(a, a + b), bytes.subarray(c, end)],
+    // adbe.pkcs7.sha1 signs the encapsulated digest, the detached forms the byte ranges.
+    content: sha1 ? () => [encapsulated ?? new Uint8Array()] : () => [bytes.subarray(a, a + b), bytes.subarray(c, end)],
   })
+  if (cms !== undefined && !sha1 && cms.content !== undefined) {
+    checks.push({
+      id: 'pdf.econtent',
+      status: 'fail',
+      subIndication: 'FORMAT_FAILURE',
+      reason: `/SubFilter ${subFilter} signs the byte ranges as detached content, but the CMS encapsulates ${cms.content.length} bytes of content (ISO 32000-1 §12.8.3.3.1, EN 319 142-1 §6.3)`,
+    })
+  }
+  if (cms !== undefined && sha1) {
+    const digest = createHash('sha1').update(covered()).digest()
+    const content = cms.content
+    checks.push(
+      content !== undefined && digest.equals(Buffer.from(content))
+        ? {
+            id: 'pdf.sha1-content',
+            status: 'pass',
+            reason: 'the encapsulated content is the SHA-1 digest of the byte ranges (adbe.pkcs7.sha1)',
+          }
+        : {
+            id: 'pdf.sha1-content',
+            status: 'fail',
+            subIndication: 'HASH_FAILURE',
+            reason:
+              content === undefined
+                ? 'adbe.pkcs7.sha1 needs the SHA-1 digest of the byte ranges as encapsulated content, and the CMS has none'
+                : 'the encapsulated content is not the SHA-1 digest of the byte ranges (adbe.pkcs7.sha1)',
+          },
+    )
+  }
+  const judged: JudgedCms = signers[0] ?? {
+    checks: [{ id: 'cms.structure', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: '/Contents: the CMS has no SignerInfo' }],
+  }
   checks.push(...judged.checks)
   const { signer, certificateReport, provenAt } = judged
+  if (sha1) {
+    // The byte ranges are bound to the signature through SHA-1 alone, whatever digest the CMS itself uses: judged
+    // by the dated constraints (ETSI TS 119 312) at the time a time-stamp proves, else at the validation time.
+    const poe = provenAt
+      ? { time: provenAt, source: 'a signature time-stamp' }
+      : { time: options.at ?? new Date(), source: 'the validation time' }
+    checks.push(
+      checkCryptoConstraints(
+        [{ by: 'the SHA-1 digest of the byte ranges (adbe.pkcs7.sha1)', algorithm: { digest: 'SHA-1' } }],
+        poe,
+        'pdf.sha1-constraints',
+      ),
+    )
+  }
   return { ...base, signer, timestamp: provenAt?.toISOString(), checks, certificate: certificateReport }
 }
 
-/**
- * What the revisions after a signature changed. A signature covers only its own revision, so a later update can
- * replace a page's content and the signature still verifies: whatever is not signing, time-stamping or validation
- * data is a warning, and fails a certification, which promised the document would not change that way.
- */
-function laterChanges(
-  pdf: PdfDocument,
-  field: PdfSignatureField,
-  report: PdfSignatureFacts,
-): { changes: PdfChanges; check: Check } | undefined {
-  const byteRange = report.checks.find((check) => check.id === 'pdf.byte-range')
-  if (report.coversWholeDocument || byteRange?.status !== 'pass') return undefined
-  const [, , c = 0, d = 0] = field.byteRange
-  let changes: PdfChanges
+/** The encapsulated content of a CMS, or undefined when it has none or cannot be read (judged elsewhere). */
+function encapsulatedContent(der: Uint8Array): Uint8Array | undefined {
   try {
-    changes = changesAfter(pdf, readPdf(pdf.bytes.subarray(0, c + d)))
+    return parseCms(der).content
   } catch (err) {
-    if (!(err instanceof SceauError)) throw err
-    const check: Check = {
-      id: 'pdf.changes',
-      status: 'warning',
-      reason: `the revision this signature covers cannot be read on its own (${err.message}): what later revisions changed is unknown`,
-    }
-    return { changes: { allowed: [], suspicious: [] }, check }
+    if (err instanceof SceauError) return undefined
+    throw err
   }
-  if (changes.suspicious.length === 0) {
-    const check: Check = {
-      id: 'pdf.changes',
-      status: 'pass',
-      reason: `later revisions only add signatures, time-stamps, validation data: ${changes.allowed.join('; ')}`,
-    }
-    return { changes, check }
-  }
-  const reason = `later revisions change the signed document: ${changes.suspicious.join('; ')}`
-  const check: Check =
-    report.certification === undefined
-      ? { id: 'pdf.changes', status: 'warning', reason }
-      : { id: 'pdf.changes', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: `${reason} (not allowed by the certification)` }
-  return { changes, check }
+}
+
+/** The offsets of `<` and past `>` of this signature's /Contents in the revision it signs, when they can be told. */
+function contentsGap(revisions: Revisions, field: PdfSignatureField, end: number): { start: number; end: number } | undefined {
+  const fallback =
+    field.contentsStart === undefined || field.contentsEnd === undefined
+      ? undefined
+      : { start: field.contentsStart, end: field.contentsEnd }
+  if (field.sigRef === undefined || end > revisions.full.bytes.length || !isRevisionEnd(revisions.full.bytes, end)) return fallback
+  const signed = revisions.at(end)
+  if (signed instanceof SceauError) return fallback
+  const contents = dictOf(signed.getObject(field.sigRef))?.entries.get('Contents')
+  return isString(contents) && contents.start !== undefined && contents.end !== undefined
+    ? { start: contents.start, end: contents.end }
+    : fallback
+}
+
+/** The bytes of a `<hex>` string that fills exactly `gap`, or undefined. */
+function hexString(gap: Uint8Array): Uint8Array | undefined {
+  const text = Buffer.from(gap).toString('latin1')
+  const match = /^<([0-9A-Fa-f\s]*)>$/.exec(text)
+  if (!match) return undefined
+  const digits = (match[1] ?? '').replace(/\s/g, '')
+  return new Uint8Array(Buffer.from(digits.length % 2 === 1 ? `${digits}0` : digits, 'hex'))
 }
 
 /**
- * Whether what follows a certification signature is what it allows. P=1 allows nothing, so any later revision
- * fails. For P=2 and P=3 the later revisions are judged signature by signature (`pdf.changes`): this check only
- * reports the later signatures.
+ * What the revisions after a signature changed, judged (src/pades/judge-changes.ts). A signature covers only its
+ * own revision, so a later update can replace a page's content and the signature still verifies.
  */
-function docMdpCheck(signatures: readonly PdfSignatureReport[]): Check | undefined {
-  const index = signatures.findIndex((signature) => signature.certification !== undefined)
-  const certifying = signatures[index]
-  if (certifying?.certification === undefined) return undefined
-  const { permissions } = certifying.certification
-  const later = signatures.length - index - 1
-  if (permissions === 1 && certifying.bytesAfter > 0) {
+function laterChanges(
+  revisions: Revisions,
+  field: PdfSignatureField,
+  report: PdfSignatureFacts,
+  permissions: DocMdpLevel,
+): { changes: readonly JudgedChange[]; checks: Check[] } | undefined {
+  const byteRange = report.checks.find((check) => check.id === 'pdf.byte-range')
+  if (report.coversWholeDocument || byteRange?.status !== 'pass') return undefined
+  return judgeLaterRevisions(revisions, signedEnd(field), permissions)
+}
+
+/**
+ * The certification must be the first signature of the document (ISO 32000-1 §12.8.2.2.1); what may follow it is
+ * judged signature by signature (`pdf.changes`).
+ */
+function docMdpCheck(fields: readonly PdfSignatureField[], certification: { field: PdfSignatureField; permissions: 1 | 2 | 3 }): Check {
+  const first = [...fields].sort((x, y) => signedEnd(x) - signedEnd(y))[0]
+  if (first !== undefined && first !== certification.field && signedEnd(first) < signedEnd(certification.field)) {
     return {
       id: 'pdf.docmdp',
       status: 'fail',
       subIndication: 'FORMAT_FAILURE',
-      reason: `${certifying.field} allows no changes (P=1) but ${certifying.bytesAfter} bytes follow it: changes after a certification that allows none`,
+      reason: `${certification.field.name} certifies the PDF (DocMDP) but ${first.name} was signed before it: a certification must be the first signature`,
     }
   }
+  const later = fields.filter((field) => signedEnd(field) > signedEnd(certification.field)).length
   return {
     id: 'pdf.docmdp',
     status: 'pass',
-    reason: `${certifying.field} certifies the PDF (P=${permissions}); ${later} later signature(s)`,
+    reason: `${certification.field.name} certifies the PDF (P=${certification.permissions}); ${later} later signature(s)`,
   }
 }
 

@@ -5,7 +5,16 @@ import { constants, inflateSync } from 'node:zlib'
 import { type PdfObject, type PdfStream, isDict, isInteger, isName } from './objects.js'
 import { malformed } from './parse.js'
 
-export function decodeStream(stream: PdfStream): Uint8Array {
+// Inflated bytes one stream may grow to: a few kilobytes of deflate can expand a thousandfold (a "zip bomb"), and
+// no xref stream, object stream or DSS entry (a CRL of 5,000 entries is about 200 KB) comes near this.
+export const MAX_DECODED_BYTES = 64 * 1024 * 1024
+
+/**
+ * The decoded data of a FlateDecode (or unfiltered) stream, at most `maxBytes` long.
+ *
+ * @throws SceauError INPUT_MALFORMED for another filter, bad data, or data that inflates past `maxBytes`.
+ */
+export function decodeStream(stream: PdfStream, maxBytes = MAX_DECODED_BYTES): Uint8Array {
   const filter = stream.dict.entries.get('Filter')
   const params = stream.dict.entries.get('DecodeParms')
   const filters = Array.isArray(filter) ? filter : filter === undefined || filter === null ? [] : [filter]
@@ -15,17 +24,19 @@ export function decodeStream(stream: PdfStream): Uint8Array {
     if (!isName(name) || (name.name !== 'FlateDecode' && name.name !== 'Fl')) {
       throw malformed(`unsupported filter ${isName(name) ? name.name : String(name)} on an xref or object stream`)
     }
-    data = inflate(data)
+    data = inflate(data, maxBytes)
     data = unpredict(data, paramList[i] ?? null)
   })
   return data
 }
 
-function inflate(data: Uint8Array): Uint8Array {
+function inflate(data: Uint8Array, maxBytes: number): Uint8Array {
   try {
     // Sync flush keeps what inflates before a damaged or truncated tail, as PDF readers do.
-    return new Uint8Array(inflateSync(data, { finishFlush: constants.Z_SYNC_FLUSH }))
+    return new Uint8Array(inflateSync(data, { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: maxBytes }))
   } catch (cause) {
+    if ((cause as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+      throw malformed(`a FlateDecode stream inflates to more than ${maxBytes} bytes`)
     throw malformed(`cannot inflate a FlateDecode stream (${(cause as Error).message})`)
   }
 }

@@ -9,8 +9,14 @@ import { KeySigner } from '../../signer/key-signer.js'
 import { createTestPki, type TestPki } from '../../testing/pki.js'
 import { readTlv } from '../../x509/der.js'
 import { signPdf } from '../sign-pdf.js'
+import { deflateSync } from 'node:zlib'
+import { changesBetween } from './changes.js'
+import { MAX_DECODED_BYTES, decodeStream } from './decode-stream.js'
 import { appendDss, readDss, vriKey } from './dss.js'
+import { pdfDict, pdfName, pdfRef } from './objects.js'
 import { readPdf } from './read-pdf.js'
+import { revisionId, streamBody, writeRevision } from './revision.js'
+import { serializeObject } from './serialize.js'
 
 const POLICY_PDF = new URL('../../../fixtures/pdf/1.2.250.1.131.1.5.18.21.1.4.pdf', import.meta.url)
 
@@ -42,6 +48,49 @@ function qpdfCheck(pdf: Uint8Array): { status: number | null; out: string } {
 function pdfsig(pdf: Uint8Array): string[] {
   const run = spawnSync('pdfsig', [file(pdf)], { encoding: 'utf8' })
   return [...run.stdout.matchAll(/Signature Validation: (.*)/g)].map((match) => (match[1] ?? '').trim())
+}
+
+/** A CRL of `count` revoked serials, issued by the test PKI's intermediate with `openssl ca -gencrl`. */
+function bigCrl(count: number): Uint8Array {
+  const ca = mkdtempSync(join(dir, 'ca-'))
+  writeFileSync(join(ca, 'key.der'), pki.intermediate.privateKey)
+  execFileSync('openssl', ['pkey', '-inform', 'DER', '-in', join(ca, 'key.der'), '-out', join(ca, 'key.pem')])
+  writeFileSync(join(ca, 'cert.der'), pki.intermediate.certificate)
+  execFileSync('openssl', ['x509', '-inform', 'DER', '-in', join(ca, 'cert.der'), '-out', join(ca, 'cert.pem')])
+  const lines = Array.from(
+    { length: count },
+    (_, i) => `R\t351231235959Z\t260101000000Z,keyCompromise\t${(0x100000 + i).toString(16).toUpperCase()}\tunknown\t/CN=revoked ${i}`,
+  )
+  writeFileSync(join(ca, 'index.txt'), `${lines.join('\n')}\n`)
+  writeFileSync(join(ca, 'crlnumber'), '1000\n')
+  const config = [
+    '[ca]',
+    'default_ca = test',
+    '[test]',
+    `database = ${join(ca, 'index.txt')}`,
+    `crlnumber = ${join(ca, 'crlnumber')}`,
+    'default_md = sha256',
+    'default_crl_days = 7',
+  ]
+  writeFileSync(join(ca, 'ca.cnf'), `${config.join('\n')}\n`)
+  execFileSync(
+    'openssl',
+    [
+      'ca',
+      '-gencrl',
+      '-config',
+      join(ca, 'ca.cnf'),
+      '-keyfile',
+      join(ca, 'key.pem'),
+      '-cert',
+      join(ca, 'cert.pem'),
+      '-out',
+      join(ca, 'crl.pem'),
+    ],
+    { stdio: 'pipe' },
+  )
+  execFileSync('openssl', ['crl', '-in', join(ca, 'crl.pem'), '-outform', 'DER', '-out', join(ca, 'crl.der')])
+  return new Uint8Array(readFileSync(join(ca, 'crl.der')))
 }
 
 function hexes(list: readonly Uint8Array[]): string[] {
@@ -102,6 +151,48 @@ describe('appendDss', () => {
       expect(merged?.vri.get(key)).toBeDefined()
     })
   }
+
+  it('reads a DSS holding a CRL of 5,000 entries (made by openssl ca) whole, as validation data', async () => {
+    const crl = bigCrl(5000)
+    expect(crl.length).toBeGreaterThan(100_000)
+    const { pdf: signed } = await signPdf(new Uint8Array(readFileSync(POLICY_PDF)), signer)
+    const lt = Buffer.concat([signed, appendDss(signed, { certificates: [], crls: [crl], ocsps: [] }).appended])
+    expect(hexes(readDss(readPdf(lt))?.crls ?? [])).toEqual(hexes([crl]))
+    const [, , c = 0, d = 0] = readPdf(lt).signatures[0]?.byteRange ?? []
+    const { changes } = changesBetween(readPdf(lt.subarray(0, c + d)), readPdf(lt))
+    expect(changes.map((change) => change.level)).toEqual(['structure'])
+  })
+
+  it('bounds DSS reading by decoded bytes: a stream that inflates past the bound is skipped, not read', async () => {
+    const { pdf: signed } = await signPdf(new Uint8Array(readFileSync(POLICY_PDF)), signer)
+    const bomb = deflateSync(Buffer.alloc(MAX_DECODED_BYTES + 1))
+    expect(() => decodeStream({ kind: 'stream', dict: pdfDict([['Filter', pdfName('FlateDecode')]]), data: bomb })).toThrow(
+      /inflates to more than/,
+    )
+    const doc = readPdf(signed)
+    const dssRef = pdfRef(doc.size)
+    const bombRef = pdfRef(doc.size + 1)
+    const catalog = pdfDict(doc.catalog.entries)
+    catalog.entries.set('DSS', dssRef)
+    const objects = new Map([
+      [doc.rootRef.num, { gen: 0, body: serializeObject(catalog) }],
+      [
+        dssRef.num,
+        {
+          gen: 0,
+          body: serializeObject(
+            pdfDict([
+              ['CRLs', [bombRef]],
+              ['Certs', []],
+            ]),
+          ),
+        },
+      ],
+      [bombRef.num, { gen: 0, body: streamBody(pdfDict([['Filter', pdfName('FlateDecode')]]), bomb) }],
+    ])
+    const { appended } = writeRevision(doc, objects, { size: doc.size + 2, id: revisionId(doc.trailer, signed, 'bomb') })
+    expect(readDss(readPdf(Buffer.concat([signed, appended])))?.crls).toEqual([])
+  })
 
   it('reads no DSS from a PDF without one', async () => {
     const { pdf } = await signPdf(new Uint8Array(readFileSync(POLICY_PDF)), signer)

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import { deflateSync } from 'node:zlib'
 import * as asn1js from 'asn1js'
 import { SceauError } from '../../errors.js'
-import { decodeStream } from './decode-stream.js'
+import { MAX_DECODED_BYTES, decodeStream } from './decode-stream.js'
 import { type PdfDict, type PdfObject, type PdfRef, dictOf, isDict, isRef, isStream, pdfDict, pdfName, pdfRef } from './objects.js'
 import { type PdfDocument, readPdf } from './read-pdf.js'
 import { type RevisionObject, revisionId, streamBody, writeRevision } from './revision.js'
@@ -49,9 +49,13 @@ const VRI_KEYS: Readonly<Record<Kind, string>> = { certificates: 'Cert', crls: '
 export function readDss(doc: PdfDocument): ReadDss | undefined {
   const dss = doc.resolve(doc.catalog.entries.get('DSS'))
   if (!isDict(dss)) return undefined
+  // Bounded by bytes, not by entries: a legitimate DSS may hold one CRL of thousands of entries, and the /VRI
+  // dictionaries name the same streams again, which are decoded once.
+  const budget = { left: MAX_DSS_BYTES }
+  const decoded = new Map<number, Uint8Array>()
   const read = (dict: PdfDict, keys: Readonly<Record<Kind, string>>): DssData => {
     const out = { certificates: [] as Uint8Array[], crls: [] as Uint8Array[], ocsps: [] as Uint8Array[] }
-    for (const kind of KINDS) for (const { bytes } of streamsOf(doc, dict.entries.get(keys[kind]))) out[kind].push(bytes)
+    for (const kind of KINDS) for (const { bytes } of streamsOf(doc, dict.entries.get(keys[kind]), budget, decoded)) out[kind].push(bytes)
     return out
   }
   const vri = new Map<string, DssData>()
@@ -177,15 +181,42 @@ function contentKey(kind: Kind, bytes: Uint8Array): string {
   return `${kind} ${createHash('sha256').update(bytes).digest('hex')}`
 }
 
-/** The stream objects an array of references points to, with their decoded bytes; anything else is skipped. */
-function streamsOf(doc: PdfDocument, value: PdfObject | undefined): { ref: PdfRef; bytes: Uint8Array }[] {
+// Decoded bytes read from one DSS at most: far above any real validation data, far below what exhausts memory.
+const MAX_DSS_BYTES = 256 * 1024 * 1024
+
+/**
+ * The stream objects an array of references points to, with their decoded bytes; anything else, and any stream that
+ * cannot be decoded within what is left of `budget`, is skipped (the DSS is extra evidence, never a reason to refuse
+ * a file).
+ */
+function streamsOf(
+  doc: PdfDocument,
+  value: PdfObject | undefined,
+  budget = { left: MAX_DSS_BYTES },
+  decoded = new Map<number, Uint8Array>(),
+): { ref: PdfRef; bytes: Uint8Array }[] {
   const items = doc.resolve(value)
   if (!Array.isArray(items)) return []
   const out: { ref: PdfRef; bytes: Uint8Array }[] = []
   for (const item of items) {
     if (!isRef(item)) continue
+    const known = decoded.get(item.num)
+    if (known) {
+      out.push({ ref: item, bytes: known })
+      continue
+    }
     const stream = doc.getObject(item)
-    if (isStream(stream)) out.push({ ref: item, bytes: decodeStream(stream) })
+    if (!isStream(stream) || budget.left <= 0) continue
+    let bytes: Uint8Array
+    try {
+      bytes = decodeStream(stream, Math.min(budget.left, MAX_DECODED_BYTES))
+    } catch (err) {
+      if (err instanceof SceauError) continue
+      throw err
+    }
+    budget.left -= bytes.length
+    decoded.set(item.num, bytes)
+    out.push({ ref: item, bytes })
   }
   return out
 }

@@ -15,7 +15,9 @@ import {
   isStream,
   isString,
 } from './objects.js'
-import { malformed, parseIndirectObject, parseObject } from './parse.js'
+import { SceauError } from '../../errors.js'
+import { type IndirectObject, malformed, parseIndirectObject, parseObject } from './parse.js'
+import { recoverXref } from './recover-xref.js'
 import { type Xref, readXref } from './xref.js'
 
 export interface PdfPage {
@@ -55,6 +57,10 @@ export interface PdfDocument {
   readonly size: number
   readonly startxref: number
   readonly lastSection: 'table' | 'stream'
+  /** Offsets of the cross-reference sections, newest first (the /Prev chain). */
+  readonly sections: readonly number[]
+  /** Why the cross-reference data was rebuilt by scanning, when {@link ReadPdfOptions.recover} had to. */
+  readonly recovered?: string
   readonly pages: readonly PdfPage[]
   /** The catalog's /AcroForm, and its object reference when it is indirect. */
   readonly acroForm: { readonly ref: PdfRef | undefined; readonly dict: PdfDict } | undefined
@@ -63,10 +69,26 @@ export interface PdfDocument {
   readonly signatures: readonly PdfSignatureField[]
   getObject(ref: PdfRef): PdfObject
   resolve(value: PdfObject | undefined): PdfObject
+  /** The in-use reference of object `num` in this revision (its generation from the cross-reference data), if any. */
+  refTo(num: number): PdfRef | undefined
 }
 
 // Bounds on tree walks, so that a cyclic or adversarial page or field tree cannot hang the reader.
 const MAX_TREE_DEPTH = 64
+
+/** Options of {@link readPdf}. */
+export interface ReadPdfOptions {
+  /**
+   * When the cross-reference data cannot be read, locate the objects by scanning the file, as PDF readers do. For
+   * verification only: an incremental update must never be written on top of a guessed cross-reference table.
+   */
+  readonly recover?: boolean
+  /**
+   * Objects already parsed from the same bytes, by file offset: revisions of one file (prefixes of the same bytes)
+   * share the objects they have in common, so that comparing many revisions parses each object once.
+   */
+  readonly parsed?: Map<number, IndirectObject>
+}
 
 /**
  * Parses the structure of a PDF for signing.
@@ -77,10 +99,16 @@ const MAX_TREE_DEPTH = 64
  * console.log(pdf.pages.length, pdf.signatures.map((s) => s.name))
  * ```
  */
-export function readPdf(bytes: Uint8Array): PdfDocument {
+export function readPdf(bytes: Uint8Array, options: ReadPdfOptions = {}): PdfDocument {
   if (!Buffer.from(bytes.subarray(0, 1024)).includes('%PDF-')) throw malformed('no %PDF- header in the first 1024 bytes')
-  const xref = readXref(bytes)
-  const resolver = new Resolver(bytes, xref)
+  let xref: Xref
+  try {
+    xref = readXref(bytes)
+  } catch (err) {
+    if (options.recover !== true || !(err instanceof SceauError)) throw err
+    xref = recoverXref(bytes, err.message)
+  }
+  const resolver = new Resolver(bytes, xref, options.parsed)
   const trailer = xref.trailer
   const rootRef = trailer.entries.get('Root')
   if (!isRef(rootRef)) throw malformed('trailer without an indirect /Root')
@@ -107,12 +135,18 @@ export function readPdf(bytes: Uint8Array): PdfDocument {
     size: Math.max(isInteger(size) ? size : 0, highest + 1),
     startxref: xref.startxref,
     lastSection: xref.lastSection,
+    sections: xref.sections,
+    ...(xref.recovered === undefined ? {} : { recovered: xref.recovered }),
     pages: readPages(resolver, catalog),
     acroForm,
     fields,
     signatures: fields.flatMap((field) => readSignature(resolver, field) ?? []),
     getObject: (ref) => resolver.getObject(ref),
     resolve: (value) => resolver.resolve(value),
+    refTo: (num) => {
+      const entry = xref.entries.get(num)
+      return entry === undefined ? undefined : { kind: 'ref', num, gen: entry.kind === 'offset' ? entry.gen : 0 }
+    },
   }
 }
 
@@ -124,6 +158,7 @@ class Resolver {
   constructor(
     private readonly bytes: Uint8Array,
     private readonly xref: Xref,
+    private readonly parsed: Map<number, IndirectObject> = new Map(),
   ) {}
 
   resolve(value: PdfObject | undefined): PdfObject {
@@ -140,7 +175,14 @@ class Resolver {
       let value: PdfObject
       if (entry.kind === 'offset') {
         if (entry.gen !== ref.gen) return null
-        const object = parseIndirectObject(this.bytes, entry.offset, (length) => this.getObject(length))
+        let object = this.parsed.get(entry.offset)
+        if (object === undefined || object.end > this.bytes.length) {
+          object = parseIndirectObject(this.bytes, entry.offset, (length) => this.getObject(length))
+          // A stream whose /Length is indirect is read with this revision's length object, which a later
+          // revision may redefine: it is not shared.
+          const value = object.value
+          if (!(isStream(value) && isRef(value.dict.entries.get('Length')))) this.parsed.set(entry.offset, object)
+        }
         if (object.num !== ref.num) throw malformed(`the xref points object ${ref.num} at object ${object.num}`, entry.offset)
         value = object.value
       } else {

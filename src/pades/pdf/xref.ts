@@ -18,6 +18,10 @@ export interface Xref {
   readonly startxref: number
   /** Kind of the newest section: an incremental update must continue with the same kind. */
   readonly lastSection: 'table' | 'stream'
+  /** Offsets of the sections read, newest first (the /Prev chain); empty when the table was rebuilt by scanning. */
+  readonly sections: readonly number[]
+  /** Set when the cross-reference data could not be read and the objects were located by scanning the file. */
+  readonly recovered?: string
 }
 
 // Sections to follow at most: a /Prev loop or a file with absurd history is refused rather than walked forever.
@@ -53,7 +57,7 @@ export function readXref(bytes: Uint8Array): Xref {
   }
   const trailer: PdfDict = { kind: 'dict', entries: new Map() }
   for (const older of trailers.reverse()) for (const [key, value] of older.entries) trailer.entries.set(key, value)
-  return { entries, trailer, startxref, lastSection: lastSection ?? 'table' }
+  return { entries, trailer, startxref, lastSection: lastSection ?? 'table', sections: [...visited] }
 }
 
 interface Section {
