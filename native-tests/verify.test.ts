@@ -228,7 +228,7 @@ describe('sceau verify against signature wrapping', () => {
     expect(checksOf(movedReport, 'pes.placement').map((check) => check.status)).toEqual(['fail'])
   })
 
-  it('fails a Reference that points outside the document', async () => {
+  it('fails a flow whose Reference is moved outside the document: the bordereau is then signed by nothing', async () => {
     const flow = read(signed)
     expect(flow).toContain('URI="#N10025"')
     const outside = write('wrapped-outside.xml', flow.replace('URI="#N10025"', 'URI="http://example.invalid/N10025.xml"'))
@@ -236,10 +236,21 @@ describe('sceau verify against signature wrapping', () => {
     const { code, report } = await verify(outside, ...trust())
     expect(code).toBe(1)
     expect(report.indication).toBe('TOTAL_FAILED')
-    const failed = report.signatures
+    // sceau never fetches the URI: its data cannot be obtained, which decides the signature (EN 319 102-1 §5.2.7)…
+    const unfetched = report.signatures
       .flatMap((signature) => checksOf(signature, 'xmldsig.reference'))
-      .filter((check) => check.status === 'fail')
-    expect(failed.map((check) => check.reason)).toEqual([expect.stringContaining('http://example.invalid/N10025.xml')])
+      .filter((check) => check.status !== 'pass')
+    expect(unfetched).toEqual([
+      expect.objectContaining({
+        status: 'indeterminate',
+        subIndication: 'SIGNED_DATA_NOT_FOUND',
+        reason: expect.stringContaining('http://example.invalid/N10025.xml'),
+      }),
+    ])
+    // …and the flow fails, naming the bordereau no valid signature covers any more.
+    expect(report.checks).toContainEqual(
+      expect.objectContaining({ id: 'pes.bordereaux-signed', status: 'fail', reason: expect.stringContaining('N10025') }),
+    )
     expect(xmlsec1(outside, PES_ID_ATTRS, [...flow.matchAll(/<ds:Signature [^>]*Id="([^"]+)"/g)][0]?.[1]).ok).toBe(false)
   })
 

@@ -28,6 +28,8 @@ interface Entry {
   format: string
   detachedContent?: string
   detachedContentText?: string
+  /** Files the test reads beside the signature (several detached References): copied there, no --content. */
+  besideFiles?: string[]
   trust?: string[]
   intermediates?: string[]
   at?: string
@@ -145,6 +147,7 @@ async function runEntry(entry: Entry, work: string): Promise<Result> {
   }
   for (const anchor of entry.trust ?? []) argv.push('--trust', copy(anchor, 'trust'))
   for (const intermediate of entry.intermediates ?? []) argv.push('--intermediates', copy(intermediate, 'intermediates'))
+  for (const file of entry.besideFiles ?? []) writeFileSync(join(dir, basename(file)), readRepoFile(entry, file))
   if (entry.detachedContent !== undefined) {
     // Beside the signature (where a relative Reference URI points) and as --content.
     const content = join(dir, basename(entry.detachedContent))

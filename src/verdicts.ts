@@ -126,10 +126,20 @@ export function worst(checks: readonly Pick<Check, 'status'>[]): CheckStatus {
   return result
 }
 
+/** How {@link decide} reads a list of checks. */
+export interface DecideOptions {
+  /** A warning counts as missing evidence (INDETERMINATE, SIG_CONSTRAINTS_FAILURE): for a CI that stops on any finding. */
+  readonly strict?: boolean
+  /**
+   * The checks are one signature's. Its cryptographic verification then goes in the order of EN 319 102-1 §5.2.7:
+   * signed data that cannot be obtained (SIGNED_DATA_NOT_FOUND) decides before a digest (HASH_FAILURE) or the
+   * signature value (SIG_CRYPTO_FAILURE) is judged, as EU DSS does; every other failure still decides first.
+   */
+  readonly signature?: boolean
+}
+
 /**
- * The verdict a list of checks leads to: the first failure decides, then the first missing evidence. With
- * `strict`, a warning counts as missing evidence (INDETERMINATE, SIG_CONSTRAINTS_FAILURE): for a CI that wants
- * every finding to stop the line.
+ * The verdict a list of checks leads to: the first failure decides, then the first missing evidence.
  *
  * @example
  * ```ts
@@ -137,7 +147,13 @@ export function worst(checks: readonly Pick<Check, 'status'>[]): CheckStatus {
  * // { indication: 'TOTAL_FAILED', subIndication: 'SIG_CRYPTO_FAILURE' }
  * ```
  */
-export function decide(checks: readonly Check[], options: { readonly strict?: boolean } = {}): Verdict {
+export function decide(checks: readonly Check[], options: DecideOptions = {}): Verdict {
+  if (options.signature === true && checks.some((check) => check.subIndication === 'SIGNED_DATA_NOT_FOUND')) {
+    const decisive = checks.some(
+      (check) => check.status === 'fail' && check.subIndication !== 'HASH_FAILURE' && check.subIndication !== 'SIG_CRYPTO_FAILURE',
+    )
+    if (!decisive) return { indication: 'INDETERMINATE', subIndication: 'SIGNED_DATA_NOT_FOUND' }
+  }
   for (const check of checks) if (check.status === 'fail') return { indication: 'TOTAL_FAILED', subIndication: check.subIndication }
   for (const check of checks)
     if (check.status === 'indeterminate') return { indication: 'INDETERMINATE', subIndication: check.subIndication }

@@ -152,7 +152,7 @@ function signatureReport(judged: JudgedSigner, lt: boolean): CadesSignatureRepor
   const attributes = judged.signerInfo?.attributes
   const timestamped = judged.signerInfo?.unsignedAttributes.some((attribute) => attribute.oid === CMS_OIDS.signatureTimeStampToken) ?? false
   return {
-    ...decide(judged.checks),
+    ...decide(judged.checks, { signature: true }),
     signer: judged.signer,
     signingTime: judged.signingTime,
     timestamp: judged.provenAt?.toISOString(),

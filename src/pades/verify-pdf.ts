@@ -125,7 +125,7 @@ export async function verifyPdf(input: Uint8Array, options: VerifyPdfOptions = {
     const later = laterChanges(revisions, field, certified, governing)
     const checked = later ? { ...certified, changesAfter: later.changes, checks: [...certified.checks, ...later.checks] } : certified
     const withDss = dssCheck ? { ...checked, checks: [...checked.checks, dssCheck] } : checked
-    signatures.push({ ...withDss, ...decide(withDss.checks) })
+    signatures.push({ ...withDss, ...decide(withDss.checks, { signature: true }) })
   }
   const checks: Check[] =
     signatures.length === 0

@@ -30,6 +30,9 @@ const CRYPTO_FAILURES = new Set(['HASH_FAILURE', 'SIG_CRYPTO_FAILURE', 'FORMAT_F
 /** Sub-indications of an INDETERMINATE check that mean the cryptography was not checked at all. */
 const NOT_VERIFIED = new Set(['SIGNED_DATA_NOT_FOUND', 'NO_SIGNING_CERTIFICATE_FOUND', 'CRYPTO_CONSTRAINTS_FAILURE', 'FORMAT_FAILURE'])
 
+/** Checks about which certificate signed, not about the digests and the signature value. */
+const CERTIFICATE_BINDING = /^(certificate|xades\.signing-certificate|cms\.signing-certificate)$/
+
 /** Every check of a report: its signatures', their counter-signatures', and the file's own. */
 export function reportChecks(report: ReportFile): ReportCheck[] {
   const fromSignature = (signature: ReportSignature): ReportCheck[] => [
@@ -60,7 +63,12 @@ export function notIntact(report: ReportFile): string | undefined {
   const checks = reportChecks(report)
   const failed = checks.find((check) => check.status === 'fail' && CRYPTO_FAILURES.has(check.subIndication ?? ''))
   if (failed !== undefined) return describeCheck(failed)
-  const unchecked = checks.find((check) => check.status === 'indeterminate' && NOT_VERIFIED.has(check.subIndication ?? ''))
+  // Only the checks of the cryptography itself count: a signature verified with a bare key value, or whose XAdES /
+  // ESS reference to its certificate does not match, has an undecided certificate part (NO_SIGNING_CERTIFICATE_FOUND)
+  // but its digests and value were checked, which is what "intact" asks.
+  const unchecked = checks.find(
+    (check) => check.status === 'indeterminate' && NOT_VERIFIED.has(check.subIndication ?? '') && !CERTIFICATE_BINDING.test(check.id),
+  )
   if (unchecked !== undefined) return describeCheck(unchecked)
   if ((report.signatures ?? []).length === 0) return 'no signature found'
   return undefined

@@ -57,3 +57,11 @@ function otherProblems(report: CertificateReport, except: string): string {
   const others = report.checks.filter((check) => check.id !== except && (check.status === 'fail' || check.status === 'indeterminate'))
   return others.length === 0 ? '' : `; also: ${others.map((check) => check.reason).join('; ')}`
 }
+
+/** Who signed, as a signature report names the signer; undefined when the certificate could not be read. */
+export function signerOf(
+  report: CertificateReport,
+): { readonly subject: string; readonly issuer: string; readonly serialNumber: string; readonly notAfter: string } | undefined {
+  const { subject, issuer, serialNumber, notAfter } = report.certificate
+  return subject === '' && serialNumber === '' ? undefined : { subject, issuer, serialNumber, notAfter }
+}

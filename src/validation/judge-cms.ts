@@ -11,8 +11,7 @@ import { SceauError } from '../errors.js'
 import { checkCertificate, type CertificateReport, type CheckCertificateOptions } from '../policy/check-certificate.js'
 import type { ProfileName } from '../policy/profiles.js'
 import type { Check } from '../verdicts.js'
-import { describeCertificate } from '../x509/describe.js'
-import { certificateCheck } from './certificate-check.js'
+import { certificateCheck, signerOf } from './certificate-check.js'
 import { checkTimestamp } from './check-timestamp.js'
 import {
   certificatePathUses,
@@ -214,13 +213,13 @@ async function judgeSigner(
     checks.push(checkCryptoConstraints(signatureUses(signerInfo, undefined), poe, 'cms.crypto-constraints'))
     return { checks, provenAt, signingTime: claimedTime, signerInfo, counterSignatures }
   }
-  const info = describeCertificate(certificate)
   const intermediates = (options.intermediates ?? []).filter((other) => other !== certificate)
   const certificateReport = await checkCertificate(certificate, {
     ...options,
     at: poe.time,
     profile: options.profile ?? 'rgs2-signature',
     intermediates,
+    onMalformed: 'report',
   })
   checks.push(certificateCheck(certificateReport, { proven: provenAt !== undefined, claimedTime }))
   const path = pathCertificates(certificateReport.chain, [certificate, ...intermediates, ...(options.anchors ?? [])])
@@ -228,7 +227,7 @@ async function judgeSigner(
   checks.push(checkCryptoConstraints(uses, poe, 'cms.crypto-constraints'))
   return {
     checks,
-    signer: { subject: info.subject, issuer: info.issuer, serialNumber: info.serialNumber, notAfter: info.notAfter.toISOString() },
+    signer: signerOf(certificateReport),
     certificateReport,
     provenAt,
     signingTime: claimedTime,

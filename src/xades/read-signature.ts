@@ -181,8 +181,12 @@ export function readSignature(document: XmlInput, encoding: DocumentEncoding, el
     }))
   const signatureValue = child(signature, DS_NS, 'SignatureValue')
   if (signatureValue === undefined) throw missing('SignatureValue')
-  const keyInfo = child(signature, DS_NS, 'KeyInfo')
-  const x509Data = keyInfo === undefined ? [] : children(keyInfo, DS_NS, 'X509Data')
+  const keyInfo = followKeyInfoReference(signature, child(signature, DS_NS, 'KeyInfo'))
+  const retrieved = keyInfo === undefined ? [] : retrievedKeyElements(signature, keyInfo)
+  const x509Data = [
+    ...(keyInfo === undefined ? [] : children(keyInfo, DS_NS, 'X509Data')),
+    ...retrieved.filter((entry) => entry.localName === 'X509Data' && entry.namespaceURI === DS_NS),
+  ]
   const keyInfoCertificates = x509Data
     .flatMap((data) => children(data, DS_NS, 'X509Certificate'))
     .map((certificate) => fromBase64(text(certificate)))
@@ -216,7 +220,7 @@ export function readSignature(document: XmlInput, encoding: DocumentEncoding, el
     keyInfoCertificates,
     keyInfoIssuerSerials,
     keyInfoHints,
-    keyValue: keyInfo === undefined ? undefined : keyValue(keyInfo),
+    keyValue: (keyInfo === undefined ? undefined : keyValue(keyInfo)) ?? retrieved.map(keyValueOf).find((value) => value !== undefined),
     xades: readXades(signature),
   }
 }
@@ -248,32 +252,75 @@ function keyValue(keyInfo: Element): ReadKeyValue | undefined {
     if (entry.localName === 'DEREncodedKeyValue' && entry.namespaceURI === DSIG11_NS) return { kind: 'spki', der: fromBase64(text(entry)) }
     if (entry.localName !== 'KeyValue' || entry.namespaceURI !== DS_NS) continue
     const value = elementChildren(entry)[0]
-    if (value === undefined) continue
-    if (value.localName === 'RSAKeyValue' && value.namespaceURI === DS_NS) {
-      const modulus = child(value, DS_NS, 'Modulus')
-      const exponent = child(value, DS_NS, 'Exponent')
-      if (modulus === undefined || exponent === undefined)
-        throw new SceauError('INPUT_MALFORMED', 'an RSAKeyValue lacks Modulus or Exponent')
-      return { kind: 'rsa', modulus: fromBase64(text(modulus)), exponent: fromBase64(text(exponent)) }
-    }
-    if (value.localName === 'DSAKeyValue' && value.namespaceURI === DS_NS) {
-      const part = (name: string): Uint8Array => {
-        const found = child(value, DS_NS, name)
-        if (found === undefined) throw new SceauError('INPUT_MALFORMED', `a DSAKeyValue lacks ${name}`)
-        return fromBase64(text(found))
-      }
-      return { kind: 'dsa', p: part('P'), q: part('Q'), g: part('G'), y: part('Y') }
-    }
-    if (value.localName === 'ECKeyValue' && value.namespaceURI === DSIG11_NS) {
-      const curve = child(value, DSIG11_NS, 'NamedCurve')?.getAttribute('URI')
-      const publicKey = child(value, DSIG11_NS, 'PublicKey')
-      // Explicit curve parameters (ECParameters) are not read: no signer in the field writes them.
-      if (!curve || publicKey === undefined) return { kind: 'unsupported', element: 'dsig11:ECKeyValue with ECParameters' }
-      return { kind: 'ec', namedCurve: curve, publicKey: fromBase64(text(publicKey)) }
-    }
-    return { kind: 'unsupported', element: value.localName ?? value.nodeName }
+    if (value !== undefined) return keyValueOf(value)
   }
   return undefined
+}
+
+/**
+ * KeyInfo given by reference (XML-DSig 1.1 §4.5.11 KeyInfoReference): the ds:KeyInfo it names in the same
+ * ds:Signature, one level only. Other documents and other parts of the file are never followed.
+ */
+function followKeyInfoReference(signature: Element, keyInfo: Element | undefined): Element | undefined {
+  if (keyInfo === undefined) return undefined
+  const reference = child(keyInfo, DSIG11_NS, 'KeyInfoReference')
+  if (reference === undefined || elementChildren(keyInfo).length !== 1) return keyInfo
+  const target = byId(signature, reference.getAttribute('URI') ?? '')
+  return target?.localName === 'KeyInfo' && target.namespaceURI === DS_NS ? target : keyInfo
+}
+
+/**
+ * The key material ds:RetrievalMethod points at (XML-DSig §4.5.3) inside the same ds:Signature, without transforms:
+ * an X509Data or a key value element (RSAKeyValue, DSAKeyValue, dsig11:ECKeyValue), of the type it announces.
+ */
+function retrievedKeyElements(signature: Element, keyInfo: Element): Element[] {
+  return children(keyInfo, DS_NS, 'RetrievalMethod').flatMap((method) => {
+    if (child(method, DS_NS, 'Transforms') !== undefined) return []
+    const target = byId(signature, method.getAttribute('URI') ?? '')
+    const type = method.getAttribute('Type') ?? ''
+    if (target === undefined || target.namespaceURI === null) return []
+    return type === `${target.namespaceURI}${target.localName}` ? [target] : []
+  })
+}
+
+/** The one element of `root` whose Id is the fragment of `uri` ("#id"), or undefined (none, or several). */
+function byId(root: Element, uri: string): Element | undefined {
+  if (!uri.startsWith('#') || uri.length < 2) return undefined
+  const id = uri.slice(1)
+  const found: Element[] = []
+  const walk = (node: Element): void => {
+    if (node.getAttribute('Id') === id) found.push(node)
+    for (const next of elementChildren(node)) walk(next)
+  }
+  walk(root)
+  return found.length === 1 ? found[0] : undefined
+}
+
+/** A key value element (the child of ds:KeyValue) as sceau reads it; undefined for anything else. */
+function keyValueOf(value: Element): ReadKeyValue | undefined {
+  if (value.localName === 'RSAKeyValue' && value.namespaceURI === DS_NS) {
+    const modulus = child(value, DS_NS, 'Modulus')
+    const exponent = child(value, DS_NS, 'Exponent')
+    if (modulus === undefined || exponent === undefined) throw new SceauError('INPUT_MALFORMED', 'an RSAKeyValue lacks Modulus or Exponent')
+    return { kind: 'rsa', modulus: fromBase64(text(modulus)), exponent: fromBase64(text(exponent)) }
+  }
+  if (value.localName === 'DSAKeyValue' && value.namespaceURI === DS_NS) {
+    const part = (name: string): Uint8Array => {
+      const found = child(value, DS_NS, name)
+      if (found === undefined) throw new SceauError('INPUT_MALFORMED', `a DSAKeyValue lacks ${name}`)
+      return fromBase64(text(found))
+    }
+    return { kind: 'dsa', p: part('P'), q: part('Q'), g: part('G'), y: part('Y') }
+  }
+  if (value.localName === 'ECKeyValue' && value.namespaceURI === DSIG11_NS) {
+    const curve = child(value, DSIG11_NS, 'NamedCurve')?.getAttribute('URI')
+    const publicKey = child(value, DSIG11_NS, 'PublicKey')
+    // Explicit curve parameters (ECParameters) are not read: no signer in the field writes them.
+    if (!curve || publicKey === undefined) return { kind: 'unsupported', element: 'dsig11:ECKeyValue with ECParameters' }
+    return { kind: 'ec', namedCurve: curve, publicKey: fromBase64(text(publicKey)) }
+  }
+  if (value.localName === 'X509Data') return undefined
+  return { kind: 'unsupported', element: value.localName ?? value.nodeName }
 }
 
 function readXades(signature: Element): ReadXadesProperties | undefined {

@@ -188,7 +188,7 @@ export async function checkDetachedReference(reference: ReadReference, lookup: D
     path = given
   } else if (named.name === undefined) {
     return outcome(
-      { status: 'fail', subIndication: 'FORMAT_FAILURE' },
+      { status: 'indeterminate', subIndication: 'SIGNED_DATA_NOT_FOUND' },
       `points outside the document (${named.problem}); give the content it signs`,
     )
   } else if (lookup.baseDirectory === undefined) {
@@ -201,7 +201,7 @@ export async function checkDetachedReference(reference: ReadReference, lookup: D
     const inside = relative(lookup.baseDirectory, path)
     if (inside === '' || inside.split(sep)[0] === '..' || isAbsolute(inside)) {
       return outcome(
-        { status: 'fail', subIndication: 'FORMAT_FAILURE' },
+        { status: 'indeterminate', subIndication: 'SIGNED_DATA_NOT_FOUND' },
         `points outside the signature's directory; give the content it signs`,
       )
     }

@@ -252,11 +252,12 @@ function dataObjectFormatChecks(read: ReadSignature, covers: readonly CoveredEle
   const ids = new Set(all.flatMap((reference) => (reference.id === undefined ? [] : [reference.id])))
   const dangling = formats.filter((format) => !(format.objectReference?.startsWith('#') && ids.has(format.objectReference.slice(1))))
   if (dangling.length > 0) {
+    // The property describes data; it binds nothing. EU DSS does not hold a dangling ObjectReference against the
+    // signature, and neither does sceau: it is said, as a format slip of the signer.
     return [
       {
         id: 'xades.data-object-format',
-        status: 'fail',
-        subIndication: 'FORMAT_FAILURE',
+        status: 'warning',
         reason: `DataObjectFormat ObjectReference="${dangling[0]?.objectReference ?? ''}" names no Reference of this signature`,
       },
     ]

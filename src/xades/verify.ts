@@ -11,7 +11,6 @@ import { commitmentTypeName } from '../commitment.js'
 import { checkCertificate, type CertificateReport, type CheckCertificateOptions } from '../policy/check-certificate.js'
 import type { ProfileName } from '../policy/profiles.js'
 import { SceauError } from '../errors.js'
-import { describeCertificate } from '../x509/describe.js'
 import { c14nMethodFromUri } from '../xml/c14n-method.js'
 import { canonicalizeElementAt } from '../xml/digest.js'
 import { parseXml, type ParsedXml } from '../xml/dom.js'
@@ -26,8 +25,8 @@ import { decide, verdictCheck, type Check } from '../verdicts.js'
 import type { CoveredElement, SignatureReport, XmlVerificationReport } from './report.js'
 import { signatureKey } from './signature-key.js'
 import { checkSignatureValue } from './signature-value.js'
-import { EXC_C14N, EXC_C14N_WITH_COMMENTS, signatureMethodFromUri } from './uris.js'
-import { certificateCheck } from '../validation/certificate-check.js'
+import { EXC_C14N, EXC_C14N_WITH_COMMENTS, SIGNED_PROPERTIES_TYPE, signatureMethodFromUri, XADES_NAMESPACES } from './uris.js'
+import { certificateCheck, signerOf } from '../validation/certificate-check.js'
 import { genericDocumentChecks, pesDocumentChecks, pesPlacementChecks } from './verify-pes.js'
 import { checkTimestamp } from '../validation/check-timestamp.js'
 import { checkDetachedReference, checkReference, isSameDocumentUri, type ReferenceOutcome } from './verify-reference.js'
@@ -188,7 +187,7 @@ async function verifyOne(
   } catch (err) {
     if (!(err instanceof SceauError)) throw err
     checks.push({ id: 'xmldsig.structure', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: err.message })
-    return { report: { ...base, ...decide(checks), covers: [], checks }, covers: [] }
+    return { report: { ...base, ...decide(checks, { signature: true }), covers: [], checks }, covers: [] }
   }
 
   // SignedInfo: the bytes the signature value is over, canonicalised with its own method, comments included
@@ -237,6 +236,20 @@ async function verifyOne(
     if (outcome.check.status === 'pass') valid.push(outcome)
   }
   valid.push(...manifestReferences(document, element, read, valid, pes !== undefined, checks))
+  // EN 319 102-1 §5.2.7 (DSS's AtLeastOneReferenceDataObjectFound): a signature must reference some data besides its
+  // own XAdES properties, or there is nothing it signs to obtain.
+  const dataReferences = read.references.filter(
+    (reference) =>
+      reference.type !== SIGNED_PROPERTIES_TYPE && covers.find((covered) => covered.uri === reference.uri)?.scope !== 'signed-properties',
+  )
+  if (dataReferences.length === 0) {
+    checks.push({
+      id: 'xmldsig.signed-data',
+      status: 'indeterminate',
+      subIndication: 'SIGNED_DATA_NOT_FOUND',
+      reason: "SignedInfo references no data besides the signature's own properties: nothing signed to verify",
+    })
+  }
 
   // Signature value: with the signer's certificate, else with the key KeyInfo writes out.
   const method = signatureMethodFromUri(read.signatureMethod)
@@ -269,6 +282,8 @@ async function verifyOne(
     checks.push({ id: 'pes.xades', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: 'the signature has no XAdES properties' })
   }
   if (pes !== undefined) checks.push(...pesPlacementChecks(pes, element, covers))
+  const counterSigned = counterSignedValue(index, element)
+  if (counterSigned !== undefined) checks.push(counterSignatureCheck(counterSigned, valid))
 
   // B-T: a valid signature time-stamp proves the signature existed at its time; the signer certificate is then
   // judged at that time (ETSI EN 319 102-1 §5.6.2.1, POE from the time-stamp), as PAdES and CAdES do.
@@ -278,10 +293,10 @@ async function verifyOne(
   let certificateReport: CertificateReport | undefined
   let signer: SignatureReport['signer']
   if (certificate !== undefined) {
-    const info = describeCertificate(certificate)
-    signer = { subject: info.subject, issuer: info.issuer, serialNumber: info.serialNumber, notAfter: info.notAfter.toISOString() }
+    // A KeyInfo certificate that cannot be read is a verdict on this signature, not an error of the run.
     certificateReport = await checkCertificate(certificate, {
       ...options,
+      onMalformed: 'report',
       at: provenAt ?? at,
       profile: options.profile ?? (pes === undefined ? 'none' : 'rgs2-signature'),
       acceptedPolicyOids:
@@ -289,6 +304,7 @@ async function verifyOne(
       intermediates: [...(options.intermediates ?? []), ...read.keyInfoCertificates.filter((other) => other !== certificate)],
     })
     checks.push(certificateCheck(certificateReport, { proven: provenAt !== undefined, claimedTime: xades?.signingTime }))
+    signer = signerOf(certificateReport)
   } else if (key.key !== undefined && key.from === 'key-value') {
     // The value verifies with a bare key: who holds it is not known (EN 319 102-1 §5.2.3).
     checks.push({
@@ -304,7 +320,7 @@ async function verifyOne(
   const report: SignatureReport = {
     ...base,
     id: read.id,
-    ...decide(checks),
+    ...decide(checks, { signature: true }),
     covers,
     signer,
     signingTime: xades?.signingTime,
@@ -361,10 +377,13 @@ function manifestReferences(
         checks.push(problem.status === 'pass' || required ? { ...problem, reason } : { id: problem.id, status: 'warning', reason })
       }
       if (outcome === undefined) {
-        report(
-          { id: 'xmldsig.manifest-reference', status: 'indeterminate', subIndication: 'SIGNED_DATA_NOT_FOUND', reason: '' },
-          `${label}: Reference URI="${reference.uri ?? ''}" points outside the document; sceau does not fetch it`,
-        )
+        // XML-DSig §5.1 leaves Manifest References to the application, and EU DSS only warns when their data is not
+        // found (ManifestEntryObjectExistence): content sceau does not fetch is said, not held against the signature.
+        checks.push({
+          id: 'xmldsig.manifest-reference',
+          status: 'warning',
+          reason: `${label}: Reference URI="${reference.uri ?? ''}" points outside the document; sceau does not fetch it`,
+        })
       } else if (!signed) {
         report(
           { id: 'xmldsig.manifest-reference', status: 'fail', subIndication: 'FORMAT_FAILURE', reason: '' },
@@ -425,4 +444,42 @@ async function signatureTimeStamps(
     if (proven !== undefined && (earliest === undefined || proven < earliest)) earliest = proven
   }
   return earliest
+}
+
+/**
+ * The ds:SignatureValue a counter-signature must sign: that of the signature embedding it, when this one sits in
+ * a xades:CounterSignature (EN 319 132-1 §5.2.7); undefined for any other signature.
+ */
+function counterSignedValue(index: DocumentIndex, element: IndexedElement): IndexedElement | null | undefined {
+  const colon = element.parentName.indexOf(':')
+  const parentLocal = colon < 0 ? element.parentName : element.parentName.slice(colon + 1)
+  const parentNamespace = element.inheritedNamespaces.get(colon < 0 ? '' : element.parentName.slice(0, colon))
+  if (parentLocal !== 'CounterSignature' || parentNamespace === undefined || !XADES_NAMESPACES.includes(parentNamespace)) return undefined
+  const embedding = index.signatures
+    .filter((other) => other !== element && other.start < element.start && other.end >= element.end)
+    .reduce<IndexedElement | undefined>(
+      (nearest, other) => (nearest === undefined || other.start > nearest.start ? other : nearest),
+      undefined,
+    )
+  if (embedding === undefined) return null
+  return (
+    index.elements.find(
+      (candidate) =>
+        candidate.parentStart === embedding.start && candidate.localName === 'SignatureValue' && candidate.namespace === XMLDSIG_NS,
+    ) ?? null
+  )
+}
+
+/** A counter-signature counts only when a valid Reference covers the SignatureValue it counter-signs. */
+function counterSignatureCheck(value: IndexedElement | null, valid: readonly ReferenceOutcome[]): Check {
+  const id = 'xades.counter-signature'
+  if (value !== null && valid.some((outcome) => outcome.covers?.(value) === true))
+    return { id, status: 'pass', reason: 'covers the SignatureValue of the signature it counter-signs' }
+  return {
+    id,
+    status: 'fail',
+    subIndication: 'FORMAT_FAILURE',
+    reason:
+      'a signature in xades:CounterSignature whose References do not cover the SignatureValue of the signature embedding it: it counter-signs nothing (EN 319 132-1 §5.2.7)',
+  }
 }

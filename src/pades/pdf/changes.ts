@@ -118,6 +118,14 @@ class Comparison {
     this.appearanceOwners = appearanceOwners(old, this.oldForm)
   }
 
+  private referrerMap: Map<number, Set<number>> | undefined
+
+  /** Who refers to each object of the signed revision (-1 for the trailer); walked once, on first need. */
+  private referrers(): Map<number, Set<number>> {
+    this.referrerMap ??= referrersOf(this.old)
+    return this.referrerMap
+  }
+
   run(): void {
     this.trailer()
     this.catalog()
@@ -545,6 +553,21 @@ class Comparison {
     }
     if (changed.length === 0) return
     const what = changed.map((key) => `/${key}`).join(', ')
+    // An appearance the signed revision shares with other objects (another widget, the catalog, the trailer…) is not
+    // this field's to re-point or rewrite: pyHanko refuses such updates ("clobbers"), and so does sceau.
+    const ownAppearance = new Set([num, ...appearanceRefs(this.old, o).map((ref) => ref.num)])
+    if (changed.includes('AP')) {
+      for (const shared of appearanceRefs(this.old, o)) {
+        const others = [...(this.referrers().get(shared.num) ?? [])].filter((owner) => !ownAppearance.has(owner))
+        if (others.length === 0) continue
+        const names = others.map((other) => (other === -1 ? 'the trailer' : `object ${other}`)).join(', ')
+        return this.change(
+          'other',
+          newRef,
+          `field "${node.name}" replaced its appearance ${shared.num} 0 R after signing, which ${names} also refer to`,
+        )
+      }
+    }
     if (isSig) {
       if (!signedBefore && signedAfter) {
         const invisible = !isVisible(this.now, n)
@@ -556,15 +579,14 @@ class Comparison {
     }
     // An appearance stream overwritten in place changes every other field and annotation drawing it (pyHanko's
     // "sneaky" appearance updates): filling one field must not repaint another.
+    // Anything else of the signed revision that refers to the overwritten object counts too, even through a key no
+    // reader uses: pyHanko forbids such updates by reference counting, and so does sceau.
     for (const stream of appearanceRefs(this.old, o)) {
-      const owners = this.appearanceOwners.get(stream.num)
-      if (owners && owners.size > 1 && !this.sameObject(stream.num)) {
-        const others = [...owners].filter((owner) => owner !== num)
-        this.change(
-          'other',
-          stream,
-          `appearance of field "${node.name}" overwritten in place after signing, but objects ${others.join(', ')} draw it too`,
-        )
+      const owners = new Set([...(this.appearanceOwners.get(stream.num) ?? []), ...(this.referrers().get(stream.num) ?? [])])
+      const others = [...owners].filter((owner) => !ownAppearance.has(owner))
+      if (others.length > 0 && !this.sameObject(stream.num)) {
+        const names = others.map((other) => (other === -1 ? 'the trailer' : `object ${other}`)).join(', ')
+        this.change('other', stream, `appearance of field "${node.name}" overwritten in place after signing, but ${names} refer to it too`)
       }
     }
     const lock = lockedBy(this.locks, node.name)
@@ -880,4 +902,44 @@ function isDer(stream: Parameters<typeof decodeStream>[0]): boolean {
   let length = 0
   for (let i = 0; i < octets; i++) length = length * 256 + (data[2 + i] ?? 0)
   return 2 + octets + length === data.length
+}
+
+// Bound on the walk that counts references, like the comparison's own bound.
+const MAX_REFERRER_VISITS = 500_000
+
+/**
+ * For each object reachable from the trailer of `doc`, the objects whose value refers to it (-1: the trailer).
+ * Bounded: past MAX_REFERRER_VISITS objects the rest is not counted.
+ */
+function referrersOf(doc: PdfDocument): Map<number, Set<number>> {
+  const referrers = new Map<number, Set<number>>()
+  const queue: { ref: PdfRef; from: number }[] = []
+  const visited = new Set<number>()
+  const collect = (value: PdfObject | undefined, from: number, depth = 0): void => {
+    if (value === undefined || value === null || depth > 64) return
+    if (isRef(value)) {
+      queue.push({ ref: value, from })
+      return
+    }
+    if (Array.isArray(value)) for (const item of value) collect(item, from, depth + 1)
+    else if (isDict(value)) for (const item of value.entries.values()) collect(item, from, depth + 1)
+    else if (isStream(value)) collect(value.dict, from, depth + 1)
+  }
+  collect(doc.trailer, -1)
+  while (queue.length > 0 && visited.size < MAX_REFERRER_VISITS) {
+    const { ref, from } = queue.pop() as { ref: PdfRef; from: number }
+    const set = referrers.get(ref.num) ?? new Set<number>()
+    set.add(from)
+    referrers.set(ref.num, set)
+    if (visited.has(ref.num)) continue
+    visited.add(ref.num)
+    let target: PdfObject | undefined
+    try {
+      target = doc.getObject(ref)
+    } catch {
+      continue
+    }
+    collect(target, ref.num)
+  }
+  return referrers
 }
