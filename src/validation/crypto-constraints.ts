@@ -6,7 +6,7 @@
 // key size, the date until which it is acceptable. No date means no end is foreseen. Weaker than every row means
 // never acceptable. The signing side does not consult it: it refuses everything but SHA-2 and strong keys outright.
 
-import { X509Certificate } from 'node:crypto'
+import { X509Certificate, type KeyObject } from 'node:crypto'
 import { berAlgorithm, berChildren, readBer } from '../cms/ber.js'
 import { readSignatureAlgorithm, type CmsSignatureAlgorithm } from '../cms/read-algorithm.js'
 import type { Check, IndeterminateSubIndication } from '../verdicts.js'
@@ -215,20 +215,31 @@ const CURVE_BITS: Readonly<Record<string, number>> = {
  */
 export function publicKeyStrength(certificate: Uint8Array): { readonly type: string; readonly bits?: number } | undefined {
   try {
-    const key = new X509Certificate(certificate).publicKey
-    const type = key.asymmetricKeyType ?? 'unknown'
-    const details = key.asymmetricKeyDetails ?? {}
-    if (details.modulusLength !== undefined) return { type, bits: details.modulusLength }
-    if (details.namedCurve !== undefined) {
-      const bits = CURVE_BITS[details.namedCurve]
-      return bits === undefined ? { type } : { type, bits }
-    }
-    if (type === 'ed25519') return { type, bits: 256 }
-    if (type === 'ed448') return { type, bits: 448 }
-    return { type }
+    return keyStrength(new X509Certificate(certificate).publicKey)
   } catch {
     return undefined
   }
+}
+
+/**
+ * {@link publicKeyStrength} of a key itself (one a signature's KeyInfo writes out, say).
+ *
+ * @example
+ * ```ts
+ * keyStrength(createPublicKey(spkiDer)) // { type: 'ec', bits: 256 }
+ * ```
+ */
+export function keyStrength(key: KeyObject): { readonly type: string; readonly bits?: number } {
+  const type = key.asymmetricKeyType ?? 'unknown'
+  const details = key.asymmetricKeyDetails ?? {}
+  if (details.modulusLength !== undefined) return { type, bits: details.modulusLength }
+  if (details.namedCurve !== undefined) {
+    const bits = CURVE_BITS[details.namedCurve]
+    return bits === undefined ? { type } : { type, bits }
+  }
+  if (type === 'ed25519') return { type, bits: 256 }
+  if (type === 'ed448') return { type, bits: 448 }
+  return { type }
 }
 
 /** A certificate of a path as a report lists it (no DER). */

@@ -123,12 +123,19 @@ describe('signature wrapping and misplaced signatures', () => {
     expect(report.checks).toContainEqual(expect.objectContaining({ id: 'pes.bordereaux-signed', status: 'fail' }))
   })
 
-  it('refuses a reference to something outside the document', async () => {
+  it('never fetches a reference outside the document, and fails the flow whose bordereau it no longer signs', async () => {
     const outside = Buffer.from(signed.toString('latin1').replace('URI="#N10025"', 'URI="https://example.org/flow.xml"'), 'latin1')
     const report = await verifyXml(outside, WAIVE)
     expect(report.signatures[0]?.checks).toContainEqual(
-      expect.objectContaining({ id: 'xmldsig.reference', status: 'fail', reason: expect.stringContaining('outside the document') }),
+      expect.objectContaining({
+        id: 'xmldsig.reference',
+        status: 'indeterminate',
+        subIndication: 'SIGNED_DATA_NOT_FOUND',
+        reason: expect.stringContaining('outside the document'),
+      }),
     )
+    expect(report.indication).toBe('TOTAL_FAILED')
+    expect(report.checks).toContainEqual(expect.objectContaining({ id: 'pes.bordereaux-signed', status: 'fail' }))
   })
 
   it('reports an unsigned flow as TOTAL_FAILED', async () => {

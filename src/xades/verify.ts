@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 
+import type { KeyObject } from 'node:crypto'
 import { closeSync, fstatSync, openSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { commitmentTypeName } from '../commitment.js'
@@ -25,8 +26,23 @@ import { decide, verdictCheck, type Check } from '../verdicts.js'
 import type { CoveredElement, SignatureReport, XmlVerificationReport } from './report.js'
 import { signatureKey } from './signature-key.js'
 import { checkSignatureValue } from './signature-value.js'
-import { EXC_C14N, EXC_C14N_WITH_COMMENTS, SIGNED_PROPERTIES_TYPE, signatureMethodFromUri, XADES_NAMESPACES } from './uris.js'
+import {
+  digestFromUri,
+  EXC_C14N,
+  EXC_C14N_WITH_COMMENTS,
+  SIGNED_PROPERTIES_TYPE,
+  signatureMethodFromUri,
+  XADES_NAMESPACES,
+  type XmlSignatureMethod,
+} from './uris.js'
 import { certificateCheck, signerOf } from '../validation/certificate-check.js'
+import {
+  certificatePathUses,
+  checkCryptoConstraints,
+  keyStrength,
+  pathCertificates,
+  type AlgorithmUse,
+} from '../validation/crypto-constraints.js'
 import { genericDocumentChecks, pesDocumentChecks, pesPlacementChecks } from './verify-pes.js'
 import { checkTimestamp } from '../validation/check-timestamp.js'
 import { checkDetachedReference, checkReference, isSameDocumentUri, type ReferenceOutcome } from './verify-reference.js'
@@ -315,6 +331,21 @@ async function verifyOne(
     })
   }
 
+  // The algorithms the signature rests on, judged at the time its proof of existence gives (EN 319 102-1 §5.2.8).
+  const poe = provenAt === undefined ? { time: at, source: 'the validation time' } : { time: provenAt, source: 'a signature time-stamp' }
+  const path =
+    certificate === undefined || certificateReport === undefined
+      ? []
+      : pathCertificates(certificateReport.chain, [
+          certificate,
+          ...read.keyInfoCertificates,
+          ...(options.intermediates ?? []),
+          ...(options.anchors ?? []),
+        ])
+  checks.push(
+    checkCryptoConstraints([...xmlSignatureUses(read, method, key.key), ...certificatePathUses(path)], poe, 'xmldsig.crypto-constraints'),
+  )
+
   const policy = xades?.policy
   const policyOid = policy?.identifier.replace(/^urn:oid:/i, '')
   const report: SignatureReport = {
@@ -482,4 +513,20 @@ function counterSignatureCheck(value: IndexedElement | null, valid: readonly Ref
     reason:
       'a signature in xades:CounterSignature whose References do not cover the SignatureValue of the signature embedding it: it counter-signs nothing (EN 319 132-1 §5.2.7)',
   }
+}
+
+/** The algorithms an XML signature rests on: its references' digests, its method's hash, and its key. */
+function xmlSignatureUses(read: ReadSignature, method: XmlSignatureMethod | undefined, key: KeyObject | undefined): AlgorithmUse[] {
+  const uses: AlgorithmUse[] = []
+  for (const reference of read.references) {
+    const digest = digestFromUri(reference.digestMethod)
+    if (digest !== undefined) uses.push({ by: `Reference URI="${reference.uri ?? ''}"`, algorithm: { digest } })
+  }
+  if (method === undefined) return uses
+  const by = 'the signature value'
+  uses.push({ by, algorithm: { digest: method.hash } })
+  const scheme = method.scheme === 'RSASSA-PKCS1-v1_5' ? 'RSA' : method.scheme
+  const bits = key === undefined ? undefined : keyStrength(key).bits
+  uses.push({ by, algorithm: bits === undefined ? { scheme } : { scheme, keyBits: bits } })
+  return uses
 }
